@@ -11,6 +11,7 @@
 #include "engine/core/device.h"
 #include "engine/core/tensor.h"
 #include "engine/ops/activation.h"
+#include "engine/ops/augment.h"
 #include "engine/ops/batchnorm.h"
 #include "engine/ops/conv2d.h"
 #include "engine/ops/dense.h"
@@ -44,6 +45,12 @@ class Backend {
                                 float mean, float std, float* dst) = 0;
   virtual void gather_labels_u8(int64_t n, const uint8_t* labels, const int32_t* idx,
                                 int32_t* dst) = 0;
+  // Random affine augmentation of a normalised batch x (N,C,H,W) -> y (N,C,H,W) (OVERWRITES y);
+  // sample_ids (N) key each sample's transform (see engine/ops/augment.h).
+  // x = (x - mean) / std in place over n values.
+  virtual void normalize(int64_t n, float mean, float std, float* x) = 0;
+  virtual void augment_affine(const AugmentParams& p, int64_t n, int64_t c, int64_t h, int64_t w,
+                              const float* x, float* y, const int32_t* sample_ids) = 0;
 
   // --- ops (see engine/ops/*.h for shapes and overwrite semantics) ------------------------------
   virtual void dense_forward(const DenseShape& s, const float* x, const float* w, const float* b,

@@ -21,6 +21,9 @@ class CpuBackend final : public Backend {
   void gather_images_u8(int64_t n, int64_t row, const uint8_t* images, const int32_t* idx, float mean,
                         float std, float* dst) override;
   void gather_labels_u8(int64_t n, const uint8_t* labels, const int32_t* idx, int32_t* dst) override;
+  void normalize(int64_t n, float mean, float std, float* x) override;
+  void augment_affine(const AugmentParams& p, int64_t n, int64_t c, int64_t h, int64_t w, const float* x,
+                      float* y, const int32_t* sample_ids) override;
 
   void dense_forward(const DenseShape& s, const float* x, const float* w, const float* b,
                      float* y) override;

@@ -1,0 +1,154 @@
+// gpu_train: train an mlp, cnn, lcnn or spec-string model on MNIST-family data or USPS, then
+// evaluate once on the test set. See `gpu_train --help` and README.md.
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "engine/backend/backend.h"
+#include "engine/core/error.h"
+#include "engine/data/registry.h"
+#include "engine/model/spec.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/trainer.h"
+
+namespace {
+
+using namespace gd;
+
+void print_final(const TrainResult& r, std::FILE* out) {
+  std::fprintf(out, "\ntest accuracy %.2f%%  test loss %.4f  (%lld samples, weights of epoch %d)\n\n",
+               100.0 * r.test.accuracy, r.test.loss, static_cast<long long>(r.test.n), r.best_epoch);
+  std::fprintf(out, "%s\n", format_report(r.report).c_str());
+  std::fprintf(out, "confusion matrix (rows: true label, columns: predicted)\n%s\n",
+               format_confusion(r.report).c_str());
+  std::fprintf(out, "run directory: %s\n", r.run_dir.c_str());
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"gpu_train: train a handwritten-digit classifier (mlp, cnn, lcnn or a spec string) and "
+               "evaluate it once on the test set.\nSpec-string grammar: docs/spec-strings.md"};
+  app.get_formatter()->column_width(34);
+  TrainConfig cfg;
+  ExplicitFlags set;
+  std::string evaluate_path;
+  bool quiet = false, no_download = false;
+
+  app.add_option("--arch", cfg.arch, "mlp | cnn | lcnn | a spec string such as \"conv32k5p2,relu,pool2,fc128,fc10\"")
+      ->capture_default_str();
+  app.add_option("--dataset", cfg.data.dataset, "mnist | mnist-10k | fashion-mnist | kmnist | usps")
+      ->capture_default_str();
+  app.add_option("--data-dir", cfg.data.data_dir, "directory holding the dataset files (default: $GD_DATA_DIR, then the cache)");
+  app.add_option("--cache-dir", cfg.data.cache_dir, "download cache (default: $XDG_CACHE_HOME/gpudigits or ~/.cache/gpudigits)");
+  app.add_flag("--no-download", no_download, "never download missing files; fail with what is needed instead");
+  app.add_option("--device", cfg.device, "auto | cpu | cuda (auto: CUDA when a device exists, else CPU)")
+      ->capture_default_str();
+  app.add_option("--threads", cfg.threads, "CPU threads (0 = all cores)")->capture_default_str();
+  auto* o_epochs = app.add_option("--epochs", cfg.epochs, "training epochs (default: the arch's recipe: mlp 30, cnn 15, lcnn 25)");
+  app.add_option("--batch-size", cfg.batch_size, "mini-batch size")->capture_default_str();
+  auto* o_opt = app.add_option("--optimizer", cfg.optim.name, "sgd | adam | adamw | rmsprop (default: sgd with Nesterov momentum 0.9)");
+  auto* o_lr = app.add_option("--lr", cfg.optim.lr, "learning rate (default: recipe's; 0.05 for sgd, 1e-3 for adam/adamw/rmsprop)");
+  auto* o_mom = app.add_option("--momentum", cfg.optim.momentum, "momentum for sgd and rmsprop (default 0.9 for sgd, 0 for rmsprop)");
+  auto* o_nest = app.add_option("--nesterov", cfg.optim.nesterov, "Nesterov momentum for sgd: true|false (default true for sgd)");
+  auto* o_wd = app.add_option("--weight-decay", cfg.optim.weight_decay, "L2 weight decay (decoupled for adamw) (default 1e-4)");
+  app.add_option("--beta1", cfg.optim.beta1, "Adam beta1")->capture_default_str();
+  app.add_option("--beta2", cfg.optim.beta2, "Adam beta2")->capture_default_str();
+  app.add_option("--eps", cfg.optim.eps, "Adam/RMSprop epsilon")->capture_default_str();
+  auto* o_sched = app.add_option("--schedule", cfg.schedule.name, "constant | step | cosine | onecycle (default cosine)");
+  app.add_option("--warmup-epochs", cfg.schedule.warmup_epochs, "linear warm-up epochs (constant/step/cosine)")->capture_default_str();
+  app.add_option("--step-size", cfg.schedule.step_size_epochs, "step schedule: decay every N epochs")->capture_default_str();
+  app.add_option("--gamma", cfg.schedule.gamma, "step schedule: decay factor")->capture_default_str();
+  app.add_option("--pct-start", cfg.schedule.pct_start, "onecycle: fraction of steps spent warming up")->capture_default_str();
+  auto* o_drop = app.add_option("--dropout", cfg.dropout, "dropout probability of the arch's tunable dropout layers (default: mlp 0.2, cnn 0.5, lcnn 0.3)");
+  app.add_option("--label-smoothing", cfg.label_smoothing, "label smoothing for the training loss")->capture_default_str();
+  app.add_option("--init", cfg.init, "weight init: he-uniform | he-normal | glorot-uniform | glorot-normal")->capture_default_str();
+  app.add_option("--early-stopping", cfg.early_stopping, "patience in epochs; restores the best weights (0 = off)")->capture_default_str();
+  app.add_option("--monitor", cfg.monitor, "val_loss | val_accuracy (early stopping and best epoch)")->capture_default_str();
+  app.add_option("--min-delta", cfg.min_delta, "smallest change that counts as an improvement")->capture_default_str();
+  app.add_option("--val-split", cfg.val_split, "fraction of the training set held out for validation (fixed seed)")->capture_default_str();
+  app.add_flag("--augment", cfg.augment, "random shifts, rotations and scaling of training images on the fly");
+  app.add_option("--augment-shift", cfg.augment_params.max_shift, "augmentation: max shift in pixels")->capture_default_str();
+  app.add_option("--augment-rotate", cfg.augment_params.max_rotate_deg, "augmentation: max rotation in degrees")->capture_default_str();
+  app.add_option("--augment-scale", cfg.augment_params.max_scale, "augmentation: max relative scale change")->capture_default_str();
+  app.add_option("--clip-grad-norm", cfg.clip_grad_norm, "clip the global gradient norm (0 = off)")->capture_default_str();
+  app.add_option("--seed", cfg.seed, "seed for initialisation, shuffling, dropout and augmentation")->capture_default_str();
+  app.add_option("--limit-train", cfg.limit_train, "use only the first N training samples (0 = all)")->capture_default_str();
+  app.add_option("--out", cfg.out, "run directory (default: runs/<arch>-<date>-<time>)");
+  app.add_option("--resume", cfg.resume, "continue training from a checkpoint (checkpoint.ckpt of a run directory)");
+  app.add_option("--evaluate", evaluate_path, "evaluate a saved checkpoint on the test set and exit");
+  app.add_flag("--quiet", quiet, "print only the final results");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  set.optimizer = o_opt->count() > 0;
+  set.lr = o_lr->count() > 0;
+  set.momentum = o_mom->count() > 0;
+  set.nesterov = o_nest->count() > 0;
+  set.epochs = o_epochs->count() > 0;
+  set.dropout = o_drop->count() > 0;
+  set.schedule = o_sched->count() > 0;
+  set.weight_decay = o_wd->count() > 0;
+  cfg.data.allow_download = !no_download;
+
+  ConsoleProgress progress(stdout, quiet);
+  try {
+    if (cfg.threads > 0) omp_set_num_threads(cfg.threads);
+    if (!cfg.resume.empty()) {
+      // Continue with the stored configuration; --epochs may extend it, --out may redirect it.
+      const Checkpoint ck = load_checkpoint(cfg.resume);
+      TrainConfig stored = train_config_from_json(ck.meta.at("config"));
+      stored.resume = cfg.resume;
+      stored.out = cfg.out;
+      if (set.epochs) stored.epochs = cfg.epochs;
+      if (!cfg.data.data_dir.empty()) stored.data.data_dir = cfg.data.data_dir;
+      stored.data.allow_download = cfg.data.allow_download;
+      cfg = stored;
+    } else if (evaluate_path.empty()) {
+      apply_recipe(cfg, set);
+    }
+    std::string notice;
+    auto backend = make_backend(parse_device_request(cfg.device), &notice);
+    if (!notice.empty()) progress.message("note: " + notice);
+
+    if (!evaluate_path.empty()) {
+      const DatasetSplits data = load_dataset(cfg.data);
+      const CheckpointEval ev = evaluate_checkpoint(evaluate_path, *backend, data.test, cfg.batch_size);
+      std::printf("model %s\ntest accuracy %.2f%%  test loss %.4f  (%lld samples of %s)\n\n%s\n%s\n",
+                  ev.spec.c_str(), 100.0 * ev.result.accuracy, ev.result.loss,
+                  static_cast<long long>(ev.result.n), cfg.data.dataset.c_str(),
+                  format_report(ev.report).c_str(), format_confusion(ev.report).c_str());
+      return 0;
+    }
+
+    const DatasetSplits data = load_dataset(cfg.data);
+    cfg.spec = resolve_arch(cfg.arch, data.train.num_classes, cfg.dropout);
+    validate(cfg);
+    progress.message("dataset " + cfg.data.dataset + ": " + std::to_string(data.train.n) + " train / " +
+                     std::to_string(data.test.n) + " test images from " + data.source);
+    progress.message("model " + cfg.spec + " on " + backend->description());
+    char line[256];
+    std::snprintf(line, sizeof line, "optimizer %s lr %g momentum %g%s weight decay %g, schedule %s, %d epochs, batch %lld, seed %llu",
+                  cfg.optim.name.c_str(), cfg.optim.lr, cfg.optim.momentum, cfg.optim.nesterov ? " (nesterov)" : "",
+                  cfg.optim.weight_decay, cfg.schedule.name.c_str(), cfg.epochs,
+                  static_cast<long long>(cfg.batch_size), static_cast<unsigned long long>(cfg.seed));
+    progress.message(line);
+    const TrainResult r = train(cfg, *backend, data, progress);
+    print_final(r, stdout);
+    return 0;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "gpu_train: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpu_train: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run(argc, argv); }

@@ -1,0 +1,27 @@
+#pragma once
+#include "engine/graph/layer.h"
+#include "engine/layers/window_geometry.h"
+
+namespace gd {
+
+// conv<F>k<K>[s<S>][p<P>]: (C,H,W) -> (F,OH,OW), weights shared across positions (PyTorch Conv2d).
+class Conv2dLayer final : public Layer {
+ public:
+  explicit Conv2dLayer(WindowConfig cfg);
+  std::string spec() const override { return cfg_.token("conv"); }
+  std::string kind() const override { return "Conv2d"; }
+  Shape output_shape(const Shape& in) const override;
+  std::vector<ParamSpec> param_specs(const Shape& in) const override;
+  size_t workspace_bytes(Backend& be, const Shape& in, int64_t max_batch) const override;
+  double flops_per_sample(const Shape& in) const override;
+  void forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
+               const LayerBinding& b) override;
+  void backward(Backend& be, const StepInfo& st, const Shape& in, const float* x, const float* y,
+                const float* dy, float* dx, const LayerBinding& b) override;
+
+ private:
+  Conv2dShape op(int64_t n, const Shape& in) const { return cfg_.op_shape<Conv2dShape>("conv", n, in); }
+  WindowConfig cfg_;
+};
+
+}  // namespace gd

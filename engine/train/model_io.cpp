@@ -1,0 +1,80 @@
+#include "engine/train/model_io.h"
+
+#include "engine/core/error.h"
+#include "engine/model/spec.h"
+
+namespace gd {
+
+std::vector<float> read_floats(Backend& be, const float* src, int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  if (n) be.copy_to_host(v.data(), src, v.size() * sizeof(float));
+  return v;
+}
+
+void write_floats(Backend& be, float* dst, const std::vector<float>& values, const std::string& what) {
+  GD_CHECK(dst != nullptr || values.empty(), "no destination for " << what);
+  if (!values.empty()) be.copy_from_host(dst, values.data(), values.size() * sizeof(float));
+}
+
+nlohmann::json model_meta(const Network& net, const ModelInfo& info) {
+  nlohmann::json params = nlohmann::json::array();
+  for (const ParamInfo& p : net.param_info())
+    params.push_back({{"name", p.name}, {"shape", p.shape.dims()}, {"offset", p.offset}});
+  return {{"spec", net.spec()},
+          {"input_shape", info.input.dims()},
+          {"num_classes", info.num_classes},
+          {"class_names", info.class_names},
+          {"mean", info.mean},
+          {"std", info.std},
+          {"num_params", net.num_params()},
+          {"num_state", net.num_state()},
+          {"params", params}};
+}
+
+ModelInfo model_info_from_meta(const nlohmann::json& meta) {
+  if (!meta.contains("model")) throw DataError("checkpoint has no model description");
+  try {
+    const auto& m = meta.at("model");
+    ModelInfo info;
+    info.spec = m.at("spec").get<std::string>();
+    info.input = Shape(m.at("input_shape").get<std::vector<int64_t>>());
+    info.num_classes = m.at("num_classes").get<int>();
+    info.class_names = m.at("class_names").get<std::vector<std::string>>();
+    info.mean = m.at("mean").get<float>();
+    info.std = m.at("std").get<float>();
+    return info;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("checkpoint model description is invalid: ") + e.what());
+  }
+}
+
+void append_weights(Checkpoint& ck, const Network& net, const std::string& prefix) {
+  Backend& be = net.backend();
+  ck.arrays.push_back({prefix + "params", {net.num_params()}, read_floats(be, net.params(), net.num_params())});
+  ck.arrays.push_back({prefix + "state", {net.num_state()}, read_floats(be, net.state(), net.num_state())});
+}
+
+void load_weights(Network& net, const Checkpoint& ck, const std::string& prefix) {
+  const NamedArray& p = ck.get(prefix + "params");
+  const NamedArray& s = ck.get(prefix + "state");
+  GD_CHECK_T(static_cast<int64_t>(p.values.size()) == net.num_params(), DataError,
+             "checkpoint array '" << p.name << "' has " << p.values.size() << " values but the model has "
+                                  << net.num_params() << " parameters");
+  GD_CHECK_T(static_cast<int64_t>(s.values.size()) == net.num_state(), DataError,
+             "checkpoint array '" << s.name << "' has " << s.values.size() << " values but the model has "
+                                  << net.num_state() << " state values");
+  write_floats(net.backend(), net.params(), p.values, p.name);
+  write_floats(net.backend(), net.state(), s.values, s.name);
+}
+
+std::unique_ptr<Network> network_from_checkpoint(const Checkpoint& ck, Backend& be, int64_t max_batch,
+                                                 ModelInfo* info_out) {
+  const ModelInfo info = model_info_from_meta(ck.meta);
+  auto net = std::make_unique<Network>(be, build_layers(info.spec, info.input, info.num_classes, 0.0),
+                                       info.input, max_batch);
+  load_weights(*net, ck, "");
+  if (info_out) *info_out = info;
+  return net;
+}
+
+}  // namespace gd

@@ -1,0 +1,44 @@
+#pragma once
+// One training run end to end: validation split, device-resident data, network, optimiser and
+// schedule, the epoch loop (shuffle, optional augmentation, forward, fused softmax-cross-entropy,
+// backward, fused update), per-epoch validation, early stopping with best-weight restore, atomic
+// checkpoints every epoch, and one final evaluation on the test set.
+#include <string>
+
+#include "engine/backend/backend.h"
+#include "engine/data/dataset.h"
+#include "engine/train/evaluate.h"
+#include "engine/train/history.h"
+#include "engine/train/metrics.h"
+#include "engine/train/progress.h"
+#include "engine/train/train_config.h"
+
+namespace gd {
+
+struct TrainResult {
+  std::string run_dir;
+  History history;
+  int best_epoch = 0;      // epoch whose weights are in model.ckpt (last epoch without early stopping)
+  int epochs_run = 0;      // including epochs before a resume
+  bool stopped_early = false;
+  EvalResult test;
+  ClassificationReport report;
+  double train_seconds = 0.0;  // time spent in training epochs in this process (excludes evaluation)
+};
+
+// Run directory layout: config.json, history.json, history.csv, checkpoint.ckpt (latest epoch, for
+// --resume), model.ckpt (final/best weights), metrics.json (test metrics), summary.txt.
+// `cfg` must already be resolved (apply_recipe) and validated. With cfg.resume set, training continues
+// from that checkpoint (same run directory unless cfg.out is given).
+TrainResult train(const TrainConfig& cfg, Backend& be, const DatasetSplits& data, ProgressSink& progress);
+
+// Loads a checkpoint (model.ckpt or checkpoint.ckpt) and evaluates it on `test`.
+struct CheckpointEval {
+  EvalResult result;
+  ClassificationReport report;
+  std::string spec;
+};
+CheckpointEval evaluate_checkpoint(const std::string& path, Backend& be, const Dataset& test,
+                                   int64_t batch_size);
+
+}  // namespace gd
