@@ -1,0 +1,34 @@
+#pragma once
+// Weight initialisation, bit-reproducible across compilers and standard libraries: uniforms come from
+// the counter-based Philox stream of engine/core/philox.h (never from <random>'s distributions, whose
+// output is implementation-defined), normals from Box-Muller on pairs of those uniforms, all computed
+// in double and rounded to float once. (Box-Muller's log/cos/sin come from the platform libm, which
+// may differ in the last bit of a double between implementations; that changes the float result only
+// when the value lies within one double ulp of a float rounding boundary, about one draw in 2^29.)
+//
+//   he-uniform      U(-b, b),  b = sqrt(6 / fan_in)             he-normal      N(0, 2 / fan_in)
+//   glorot-uniform  U(-b, b),  b = sqrt(6 / (fan_in + fan_out)) glorot-normal  N(0, 2 / (fan_in + fan_out))
+//   zeros, ones     constant fill
+// Uniform draws satisfy |x| <= float(b) (strictly below b in double, which rounding may reach).
+//
+// Element i of a tensor depends only on (seed, stream, i): `stream` tells the parameter tensors of
+// one model apart (e.g. 2 * layer + {0 weight, 1 bias}), so the same seed gives the same model
+// whatever order the tensors are filled in and however many threads fill them.
+#include <cstdint>
+#include <string>
+
+namespace gd {
+
+enum class InitScheme { HeUniform, HeNormal, GlorotUniform, GlorotNormal, Zeros, Ones };
+
+// "he-uniform", "he-normal", "glorot-uniform", "glorot-normal", "zeros", "ones"; ConfigError otherwise.
+InitScheme parse_init_scheme(const std::string& s);
+const char* init_scheme_name(InitScheme scheme);  // the inverse of parse_init_scheme
+
+// Fills host_out (n floats, host memory) with n draws of `scheme`. OVERWRITES host_out.
+// fan_in >= 1 for He; fan_in + fan_out >= 1 and both >= 0 for Glorot (ShapeError otherwise).
+// The normal schemes are not truncated.
+void init_fill(InitScheme scheme, int64_t fan_in, int64_t fan_out, int64_t n, float* host_out,
+               uint64_t seed, uint32_t stream);
+
+}  // namespace gd
