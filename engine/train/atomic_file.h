@@ -1,0 +1,19 @@
+#pragma once
+// Whole-file reads and crash-safe whole-file writes. Used for checkpoints, metrics.json,
+// config.json and history files, so that a run killed mid-write never leaves a half-written file
+// where a complete one used to be: readers see either the old contents or the new ones.
+#include <string>
+
+namespace gd {
+
+// Writes `bytes` to `path` atomically: the data go to "<path>.tmp-<pid>", the temp file is
+// fsync'ed, renamed over `path`, and the containing directory is fsync'ed so the rename itself is
+// durable. On any failure the temp file is removed and gd::Error is thrown naming the path and
+// strerror(errno); `path` is then untouched (its old contents, if any, stay in place).
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// Returns the whole contents of `path`. Throws gd::DataError naming the path (and the reason)
+// when the file is missing or cannot be read.
+std::string read_file(const std::string& path);
+
+}  // namespace gd
