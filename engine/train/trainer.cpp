@@ -1,5 +1,6 @@
 #include "engine/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -74,9 +75,11 @@ class TrainingRun {
 void TrainingRun::setup_data() {
   auto [train, val] = split_validation(data_.train, cfg_.val_split, cfg_.val_seed);
   if (cfg_.limit_train > 0 && cfg_.limit_train < train.n) {
-    std::vector<int64_t> first(static_cast<size_t>(cfg_.limit_train));
-    for (int64_t i = 0; i < cfg_.limit_train; ++i) first[static_cast<size_t>(i)] = i;
-    train = subset(train, first);
+    // A fixed random subset (files such as mnist-10k are stored sorted by class).
+    const std::vector<int32_t> perm = epoch_permutation(train.n, cfg_.val_seed, 0);
+    std::vector<int64_t> pick(perm.begin(), perm.begin() + cfg_.limit_train);
+    std::sort(pick.begin(), pick.end());
+    train = subset(train, pick);
   }
   GD_CHECK_T(train.n > 0, ConfigError, "no training samples left after the validation split");
   train_set_ = std::move(train);
@@ -172,8 +175,15 @@ double TrainingRun::train_epoch(int epoch, double* acc_out, double* lr_out) {
     s.n = n;
     s.c = classes;
     s.label_smoothing = cfg_.label_smoothing;
-    be_.softmax_xent(s, net_->output(), acc_->batch_labels(), net_->output_grad(), acc_->loss_sum(),
-                     acc_->correct());
+    try {
+      be_.softmax_xent(s, net_->output(), acc_->batch_labels(), net_->output_grad(), acc_->loss_sum(),
+                       acc_->correct());
+    } catch (const NumericError& e) {
+      std::ostringstream os;
+      os << "training diverged in epoch " << epoch << " (step " << st_.step << ", learning rate " << lr
+         << "): " << e.what() << "; try a lower --lr or --clip-grad-norm";
+      throw NumericError(os.str());
+    }
     net_->backward(n, static_cast<uint64_t>(st_.step), cfg_.seed);
     if (cfg_.clip_grad_norm > 0.0) {
       const double norm = std::sqrt(be_.sum_squares(net_->num_params(), net_->grads()));
@@ -280,6 +290,13 @@ TrainResult TrainingRun::run() {
       r.val_accuracy = v.accuracy;
       best = st_.stopper.update(epoch, cfg_.monitor == "val_accuracy" ? v.accuracy : v.loss);
       if (best && cfg_.early_stopping > 0) snapshot_best();
+    }
+    const double param_sq = be_.sum_squares(net_->num_params(), net_->params());
+    if (!std::isfinite(param_sq) || !std::isfinite(train_loss)) {
+      std::ostringstream os;
+      os << "training diverged in epoch " << epoch << ": " << (std::isfinite(train_loss) ? "the parameters" : "the loss")
+         << " became non-finite (learning rate " << lr << "); try a lower --lr or --clip-grad-norm";
+      throw NumericError(os.str());
     }
     st_.history.add(r);
     st_.epoch = epoch;

