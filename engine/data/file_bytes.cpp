@@ -1,0 +1,134 @@
+#include "engine/data/file_bytes.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "engine/core/error.h"
+
+namespace gd {
+
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+// Inflates every gzip member in in[0..n) (gzip allows concatenation). Trailing zero padding is
+// ignored, as gzip(1) does.
+std::vector<uint8_t> inflate_gzip(const std::string& path, const uint8_t* in, size_t n) {
+  GD_CHECK_T(n <= std::numeric_limits<uInt>::max(), DataError,
+             path << ": gzip file of " << n << " bytes is too large");
+  // The trailer's ISIZE is the uncompressed size mod 2^32: a good first guess for the buffer.
+  size_t guess = 0;
+  if (n >= 18) {
+    guess = static_cast<size_t>(in[n - 4]) | static_cast<size_t>(in[n - 3]) << 8 |
+            static_cast<size_t>(in[n - 2]) << 16 | static_cast<size_t>(in[n - 1]) << 24;
+  }
+  const size_t max_ratio = 1100;  // deflate cannot expand more than ~1032:1
+  if (guess == 0 || guess > n * max_ratio) guess = 4 * n + 1024;
+  std::vector<uint8_t> out(guess + 1);  // +1: inflate then sees room and reports the end itself
+
+  z_stream zs{};
+  GD_CHECK_T(inflateInit2(&zs, 15 + 16) == Z_OK, DataError, path << ": zlib inflateInit2 failed");
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+  zs.next_in = const_cast<Bytef*>(in);
+  zs.avail_in = static_cast<uInt>(n);
+  size_t produced = 0;
+  for (;;) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    const size_t room = std::min<size_t>(out.size() - produced, std::numeric_limits<uInt>::max());
+    zs.next_out = out.data() + produced;
+    zs.avail_out = static_cast<uInt>(room);
+    const int ret = inflate(&zs, Z_NO_FLUSH);
+    produced += room - zs.avail_out;
+    if (ret == Z_STREAM_END) {
+      const uint8_t* rest = zs.next_in;
+      const size_t left = zs.avail_in;
+      if (left >= 2 && is_gzip(rest, left)) {  // another member follows
+        GD_CHECK_T(inflateReset(&zs) == Z_OK, DataError, path << ": zlib inflateReset failed");
+        continue;
+      }
+      for (size_t i = 0; i < left; ++i) {
+        GD_CHECK_T(rest[i] == 0, DataError,
+                   path << ": " << left << " bytes of trailing garbage after the gzip stream");
+      }
+      break;
+    }
+    if (ret == Z_OK) continue;
+    if (ret == Z_BUF_ERROR && zs.avail_in == 0) {
+      GD_CHECK_T(false, DataError,
+                 path << ": truncated gzip file (the compressed stream ends after " << n
+                      << " bytes, before its end marker; " << produced
+                      << " bytes were decompressed). Re-download or re-copy the file.");
+    }
+    if (ret == Z_BUF_ERROR) continue;  // output buffer full: grow and go on
+    GD_CHECK_T(false, DataError,
+               path << ": corrupt gzip data (zlib error " << ret << ": "
+                    << (zs.msg ? zs.msg : "no message") << ")");
+  }
+  out.resize(produced);
+  return out;
+}
+
+}  // namespace
+
+bool is_gzip(const uint8_t* data, size_t n) { return n >= 2 && data[0] == 0x1f && data[1] == 0x8b; }
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  FilePtr f(std::fopen(path.c_str(), "rb"));
+  GD_CHECK_T(f != nullptr, DataError, path << ": cannot open (" << std::strerror(errno) << ")");
+  // Read straight into a buffer of the file's size, then keep going in case it grew meanwhile.
+  size_t capacity = 1 << 16;
+  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
+    const long size = std::ftell(f.get());
+    if (size > 0) capacity = static_cast<size_t>(size) + 1;
+    std::rewind(f.get());
+  }
+  std::vector<uint8_t> bytes(capacity);
+  size_t used = 0;
+  for (;;) {
+    used += std::fread(bytes.data() + used, 1, bytes.size() - used, f.get());
+    if (used < bytes.size()) break;
+    bytes.resize(bytes.size() * 2);
+  }
+  bytes.resize(used);
+  GD_CHECK_T(!std::ferror(f.get()), DataError, path << ": read error (" << std::strerror(errno) << ")");
+  return bytes;
+}
+
+std::vector<uint8_t> read_file_maybe_gzip(const std::string& path) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  if (!is_gzip(bytes.data(), bytes.size())) return bytes;
+  return inflate_gzip(path, bytes.data(), bytes.size());
+}
+
+void write_file_bytes(const std::string& path, const uint8_t* data, size_t n, bool gzip) {
+  if (gzip) {
+    gzFile g = gzopen(path.c_str(), "wb6");
+    GD_CHECK_T(g != nullptr, DataError, path << ": cannot create (" << std::strerror(errno) << ")");
+    size_t done = 0;
+    bool ok = true;
+    while (ok && done < n) {
+      const unsigned piece = static_cast<unsigned>(std::min<size_t>(n - done, 1u << 30));
+      ok = gzwrite(g, data + done, piece) == static_cast<int>(piece);
+      done += piece;
+    }
+    const bool closed = gzclose(g) == Z_OK;
+    GD_CHECK_T(ok && closed, DataError, path << ": gzip write failed");
+    return;
+  }
+  FilePtr f(std::fopen(path.c_str(), "wb"));
+  GD_CHECK_T(f != nullptr, DataError, path << ": cannot create (" << std::strerror(errno) << ")");
+  GD_CHECK_T(std::fwrite(data, 1, n, f.get()) == n, DataError,
+             path << ": write failed (" << std::strerror(errno) << ")");
+  GD_CHECK_T(std::fflush(f.get()) == 0, DataError, path << ": write failed (" << std::strerror(errno) << ")");
+}
+
+}  // namespace gd
