@@ -61,9 +61,10 @@ TEST(Spec, NamedArchitecturesHaveTheIssueShapes) {
   //  lcnn 16x16: lc1 64 positions (8x8) * 16 * 25 + 16*64 = 25600 + 1024 = 26624; lc2 16 positions
   //              (4x4) * 32 * 400 + 32*16 = 204800 + 512 = 205312; fc128 512*128+128 = 65664; fc10 1290
   //              -> 298890
+  //  mlp 16x16: 256*512+512 + 512*256+256 + 2570 = 131584 + 131328 + 2570 = 265482
   const Case cases[] = {{"mlp", {1, 28, 28}, 535818},  {"cnn", {1, 28, 28}, 1199882},
                         {"lcnn", {1, 28, 28}, 912426}, {"cnn", {1, 16, 16}, 315146},
-                        {"lcnn", {1, 16, 16}, 298890}};
+                        {"lcnn", {1, 16, 16}, 298890}, {"mlp", {1, 16, 16}, 265482}};
   for (const Case& c : cases) {
     const std::string spec = resolve_arch(c.arch, 10, 0.5);
     Network net(be, build_layers(spec, c.in, 10, 0.5), c.in, 4);

@@ -5,8 +5,9 @@
 //   backward: dy (N,F,OH,OW) -> dx (N,C,H,W)    (OVERWRITES; skipped when dx == nullptr)
 //                               dw (F,C,KH,KW)  (OVERWRITES)
 //                               db (F)          (OVERWRITES; skipped when db == nullptr)
-// `workspace` holds conv2d_workspace_elems(s) elements of T (im2col columns); caller-owned so
-// that nothing is allocated inside the training loop.
+// `workspace` holds conv2d_workspace_elems(s) elements of T: per-slot im2col columns plus per-slot
+// dw partials, slots = min(N, omp_get_max_threads() read once at first use and then fixed), so a
+// workspace sized earlier never overruns. Caller-owned: nothing is allocated in the training loop.
 #include <cstddef>
 #include <cstdint>
 
