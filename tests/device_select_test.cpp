@@ -40,7 +40,9 @@ TEST(DeviceSelect, CudaRequestFailsClearlyWithoutABackendOrDevice) {
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("--device cuda"), std::string::npos) << msg;
-    if (!device) EXPECT_NE(msg.find(why), std::string::npos) << msg;
+    if (!device) {
+      EXPECT_NE(msg.find(why), std::string::npos) << msg;
+    }
   }
 }
 

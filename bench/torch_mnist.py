@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""PyTorch mirror of gpu_train's mlp / cnn / lcnn for speed comparisons on the same machine.
+
+Same architecture, batch size, optimiser (SGD, Nesterov momentum 0.9, weight decay 1e-4, cosine
+schedule), He-uniform initialisation with zero biases, 10% validation split held out, inputs scaled
+to [0,1] and normalised with the training mean/std. The locally connected layer is the unfold+einsum
+formulation PyTorch users write. Prints one JSON object.
+
+  python3 bench/torch_mnist.py --arch cnn --epochs 1 --data-dir ../shared/data/mnist
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def find(d, stem):
+    for name in (stem + ".gz", stem):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    raise SystemExit(f"missing {stem}[.gz] in {d}")
+
+
+class LocallyConnected2d(nn.Module):
+    def __init__(self, c, h, w, f, k, stride, pad):
+        super().__init__()
+        self.k, self.stride, self.pad = k, stride, pad
+        self.oh = (h + 2 * pad - k) // stride + 1
+        self.ow = (w + 2 * pad - k) // stride + 1
+        p, r = self.oh * self.ow, c * k * k
+        self.weight = nn.Parameter(torch.empty(p, f, r))
+        self.bias = nn.Parameter(torch.zeros(f, self.oh, self.ow))
+        bound = math.sqrt(6.0 / r)
+        nn.init.uniform_(self.weight, -bound, bound)
+
+    def forward(self, x):
+        cols = F.unfold(x, self.k, padding=self.pad, stride=self.stride)  # (N, R, P)
+        y = torch.einsum("nrp,pfr->nfp", cols, self.weight)
+        return y.reshape(x.shape[0], -1, self.oh, self.ow) + self.bias
+
+
+def build(arch, hw, dropout):
+    if arch == "mlp":
+        m = nn.Sequential(nn.Flatten(), nn.Linear(hw * hw, 512), nn.ReLU(), nn.Dropout(dropout),
+                          nn.Linear(512, 256), nn.ReLU(), nn.Dropout(dropout), nn.Linear(256, 10))
+    elif arch == "cnn":
+        s = ((hw - 4) // 2)
+        m = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Dropout(0.25), nn.Flatten(), nn.Linear(64 * s * s, 128), nn.ReLU(),
+                          nn.Dropout(dropout), nn.Linear(128, 10))
+    elif arch == "lcnn":
+        h1 = (hw + 4 - 5) // 2 + 1
+        h2 = (h1 + 4 - 5) // 2 + 1
+        m = nn.Sequential(LocallyConnected2d(1, hw, hw, 16, 5, 2, 2), nn.ReLU(),
+                          LocallyConnected2d(16, h1, h1, 32, 5, 2, 2), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(32 * h2 * h2, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, 10))
+    else:
+        raise SystemExit("arch must be mlp, cnn or lcnn")
+    for mod in m.modules():  # He-uniform weights, zero biases (gpu_train's default init)
+        if isinstance(mod, (nn.Linear, nn.Conv2d)):
+            nn.init.kaiming_uniform_(mod.weight, a=0.0, nonlinearity="relu")
+            nn.init.zeros_(mod.bias)
+    return m
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", required=True)
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--dropout", type=float, default=None)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    dropout = a.dropout if a.dropout is not None else {"mlp": 0.2, "cnn": 0.5, "lcnn": 0.3}[a.arch]
+
+    xtr = read_idx(find(a.data_dir, "train-images-idx3-ubyte"))
+    ytr = read_idx(find(a.data_dir, "train-labels-idx1-ubyte"))
+    xte = read_idx(find(a.data_dir, "t10k-images-idx3-ubyte"))
+    yte = read_idx(find(a.data_dir, "t10k-labels-idx1-ubyte"))
+    rng = np.random.default_rng(20261121)
+    perm = rng.permutation(len(xtr))
+    nval = len(xtr) // 10
+    tr = perm[nval:]
+    x = torch.tensor(xtr[tr], dtype=torch.float32).unsqueeze(1) / 255.0
+    mean, std = x.mean().item(), x.std().item()
+    x = (x - mean) / std
+    y = torch.tensor(ytr[tr], dtype=torch.long)
+    xt = (torch.tensor(xte, dtype=torch.float32).unsqueeze(1) / 255.0 - mean) / std
+    yt = torch.tensor(yte, dtype=torch.long)
+
+    model = build(a.arch, x.shape[-1], dropout)
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    steps = a.epochs * math.ceil(len(x) / a.batch_size)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    epoch_seconds = []
+    for _ in range(a.epochs):
+        model.train()
+        order = torch.randperm(len(x))
+        t0 = time.perf_counter()
+        for s in range(0, len(x), a.batch_size):
+            idx = order[s:s + a.batch_size]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        epoch_seconds.append(time.perf_counter() - t0)
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(xt[s:s + 1000]).argmax(1) == yt[s:s + 1000]).sum().item() for s in range(0, len(xt), 1000))
+    sec = min(epoch_seconds)
+    print(json.dumps({"framework": f"pytorch {torch.__version__} (cpu, {a.threads} threads)", "arch": a.arch,
+                      "epochs": a.epochs, "train_samples": len(x), "seconds_per_epoch": sec,
+                      "samples_per_sec": len(x) / sec, "test_accuracy": correct / len(xt)}))
+
+
+if __name__ == "__main__":
+    main()
