@@ -18,19 +18,17 @@
 namespace gd {
 namespace {
 
+using test::double_bound;
+using test::expect_close;
+using test::expect_float_close;
+using test::nans;
+
 using test::random_vector;
 using Vec = std::vector<double>;
 
 int64_t x_size(const Conv2dShape& s) { return s.n * s.c * s.h * s.w; }
 int64_t w_size(const Conv2dShape& s) { return s.f * s.c * s.kh * s.kw; }
 int64_t y_size(const Conv2dShape& s) { return s.n * s.f * s.oh() * s.ow(); }
-
-// Outputs and workspace start as NaN: every output must be overwritten and the op must not read
-// workspace it has not written.
-template <typename T>
-std::vector<T> nans(size_t n) {
-  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
-}
 
 template <typename T>
 std::vector<T> forward(const Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w,
@@ -81,15 +79,6 @@ void naive(const Conv2dShape& s, const Vec& x, const Vec& w, const Vec& b, const
               }
           y[yi] = acc;
         }
-}
-
-// Worst-case rounding bound for a sum of L+1 terms of magnitude <= 1 (inputs in [-1, 1]):
-// |error| <= (L+1) * eps * sum|terms| <= (L+1)^2 * eps, for each of the two implementations.
-double double_bound(int64_t len) { return 2.0 * double(len + 1) * double(len + 1) * DBL_EPSILON; }
-
-void expect_close(const Vec& got, const Vec& want, double tol, const char* what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], tol) << what << " at " << i;
 }
 
 TEST(Conv2dRef, HandComputed) {
@@ -161,18 +150,6 @@ TEST(Conv2dRef, GradientsMatchFiniteDifferences) {
     EXPECT_LT(test::max_gradient_error(w, f, g.dw), kTol);
     EXPECT_LT(test::max_gradient_error(b, f, g.db), kTol);
   }
-}
-
-// Float rounding comes from partial sums whose size is that of a typical output, not of the output
-// at hand (which may be near zero by cancellation), so errors are judged at max(1, rms(want)).
-void expect_float_close(const std::vector<float>& got, const Vec& want, int64_t len,
-                        const char* what) {
-  double ss = 0;
-  for (double v : want) ss += v * v;
-  const double tol = test::float_tolerance(len) * std::max(1.0, std::sqrt(ss / want.size()));
-  double worst = 0;
-  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
-  EXPECT_LE(worst, tol) << what << " (reduction length " << len << ")";
 }
 
 TEST(Conv2dRef, FloatAgreesWithDoubleOnCnnLayer2) {

@@ -1,5 +1,7 @@
 #include "tests/support/test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -40,6 +42,27 @@ double max_gradient_error(std::vector<double>& x, const std::function<double()>&
 double float_tolerance(int64_t reduction_length) {
   const double eps = std::numeric_limits<float>::epsilon();
   return 8.0 * eps * std::sqrt(static_cast<double>(std::max<int64_t>(reduction_length, 16)));
+}
+
+double double_bound(int64_t len) {
+  return 2.0 * double(len + 1) * double(len + 1) * std::numeric_limits<double>::epsilon();
+}
+
+void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol,
+                  const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], tol) << what << " at " << i;
+}
+
+void expect_float_close(const std::vector<float>& got, const std::vector<double>& want, int64_t len,
+                        const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double ss = 0;
+  for (double v : want) ss += v * v;
+  const double tol = float_tolerance(len) * std::max(1.0, std::sqrt(ss / std::max<size_t>(want.size(), 1)));
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
+  EXPECT_LE(worst, tol) << what << " (reduction length " << len << ")";
 }
 
 TempDir::TempDir(const std::string& tag) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -26,6 +27,27 @@ double max_gradient_error(std::vector<double>& x, const std::function<double()>&
 // over `reduction_length` products of O(1) values: float rounding grows like sqrt(len) * eps_f32
 // for random signs; we allow a safety factor of 8 and a floor for tiny reductions.
 double float_tolerance(int64_t reduction_length);
+
+// Outputs and workspaces pre-filled with NaN: every output must be overwritten and an op must not
+// read workspace it has not written.
+template <typename T>
+std::vector<T> nans(size_t n) {
+  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
+}
+
+// Worst-case rounding bound when two double implementations each sum L+1 terms of magnitude <= 1
+// (inputs in [-1, 1]): |error| <= (L+1) * eps * sum|terms| <= (L+1)^2 * eps for each.
+double double_bound(int64_t reduction_length);
+
+// Element-wise |got - want| <= tol (gtest assertion naming `what` and the index).
+void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol,
+                  const char* what);
+
+// A float result against a double reference of reduction length `len`. Float rounding comes from
+// partial sums the size of a typical output, not of the output at hand (which may be near zero by
+// cancellation), so the tolerance float_tolerance(len) is scaled by max(1, rms(want)).
+void expect_float_close(const std::vector<float>& got, const std::vector<double>& want, int64_t len,
+                        const char* what);
 
 // A fresh empty directory under the build tree's tmp/, removed when the returned object dies.
 class TempDir {
