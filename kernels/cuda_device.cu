@@ -9,7 +9,15 @@ bool device_available(std::string* why) {
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
-    if (why) *why = std::string("CUDA runtime reports: ") + cudaGetErrorString(e);
+    if (why) {
+      const std::string rt = std::string("CUDA runtime: ") + cudaGetErrorString(e);
+      if (e == cudaErrorInsufficientDriver)
+        *why = "no NVIDIA driver is loaded, or it is older than this CUDA runtime (" + rt + ")";
+      else if (e == cudaErrorNoDevice)
+        *why = "no CUDA device found (" + rt + ")";
+      else
+        *why = rt;
+    }
     cudaGetLastError();  // clear the sticky error state
     return false;
   }
