@@ -112,5 +112,21 @@ TEST(EndToEnd, EarlyStoppingRestoresTheBestEpochsWeights) {
   EXPECT_EQ(last.get("best/params").values, best.get("params").values);
 }
 
+TEST(EndToEnd, AugmentationChangesTrainingButStillLearns) {
+  test::TempDir dir("e2e-augment");
+  CpuBackend be;
+  SilentProgress quiet;
+  const TrainResult plain = train(small_config(dir.file("plain"), 2, 2000), be, mnist10k(), quiet);
+  TrainConfig c = small_config(dir.file("aug"), 2, 2000);
+  c.augment = true;
+  const TrainResult aug = train(c, be, mnist10k(), quiet);
+  // Same seed and data: only the augmentation differs, so the training losses must differ...
+  EXPECT_NE(aug.history.records()[0].train_loss, plain.history.records()[0].train_loss);
+  // ...and harder (shifted/rotated/scaled) training images give a higher training loss...
+  EXPECT_GT(aug.history.records()[1].train_loss, plain.history.records()[1].train_loss);
+  // ...while the model still learns digits (chance is 10%).
+  EXPECT_GT(aug.test.accuracy, 0.7);
+}
+
 }  // namespace
 }  // namespace gd
