@@ -273,7 +273,6 @@ TrainResult TrainingRun::run() {
   write_file_atomic(dir_ + "/summary.txt", net_->summary());
 
   TrainResult result;
-  const auto train_start = Clock::now();
   double train_seconds = 0.0;
   while (st_.epoch < cfg_.epochs && !st_.stopper.should_stop()) {
     const int epoch = st_.epoch + 1;
@@ -305,7 +304,6 @@ TrainResult TrainingRun::run() {
     write_file_atomic(dir_ + "/history.csv", st_.history.to_csv());
     save_checkpoint_file("checkpoint.ckpt", false);
   }
-  (void)train_start;
   result.stopped_early = st_.stopper.should_stop() && st_.epoch < cfg_.epochs;
   result.best_epoch = st_.epoch;
   if (cfg_.early_stopping > 0 && st_.has_best) {
