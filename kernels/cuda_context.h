@@ -1,0 +1,21 @@
+#pragma once
+// The per-backend CUDA state every launcher receives: one stream, the cuBLAS handle, and the cuDNN
+// handle when the build has cuDNN (GD_HAVE_CUDNN). All launches go to `stream`; nothing synchronises
+// the host unless a function says so.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#ifdef GD_HAVE_CUDNN
+#include <cudnn.h>
+#endif
+
+namespace gd::cuda {
+
+struct Context {
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+#ifdef GD_HAVE_CUDNN
+  cudnnHandle_t cudnn = nullptr;
+#endif
+};
+
+}  // namespace gd::cuda
