@@ -115,8 +115,10 @@ DeviceRequest parse_device_request(const std::string& s);  // throws ConfigError
 // built without CUDA).
 bool cuda_available(std::string* why);
 
-// Builds the backend for a request. Auto picks CUDA when available, else CPU and writes a one-line
-// notice to `notice`. CUDA on a machine without one throws ConfigError with the reason.
+// Builds the backend for a request. CUDA on a machine without a device throws ConfigError with the
+// reason; with one it returns the CUDA backend (with a one-line notice while that backend is not yet
+// verified on a device). Auto stays on the CPU, with a one-line notice saying why, until the CUDA
+// backend has passed its tests on a GPU.
 std::unique_ptr<Backend> make_backend(DeviceRequest req, std::string* notice);
 
 }  // namespace gd

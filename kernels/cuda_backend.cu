@@ -1,0 +1,215 @@
+// CudaBackend: memory and copies through the CUDA runtime on one non-blocking stream; every op
+// forwards to its gd::cuda launcher (kernels/cuda_ops.h) with the backend's Context.
+//
+// Ordering: all work (kernels, cuBLAS, cuDNN, memsets, device-to-device copies) goes to ctx_.stream,
+// so it runs in program order. The stream is created non-blocking, i.e. it does NOT synchronise with
+// the legacy default stream; that is why allocate() zeroes with cudaMemsetAsync on ctx_.stream (a
+// plain cudaMemset would go to the legacy stream and could race with the first kernel) and why the
+// host copies are cudaMemcpyAsync on ctx_.stream followed by a stream synchronisation.
+#include "kernels/cuda_backend.h"
+
+#include <algorithm>
+
+#include "engine/core/error.h"
+#include "kernels/cuda_backend_factory.h"
+#include "kernels/cuda_check.cuh"
+#include "kernels/cuda_device.h"
+#include "kernels/cuda_ops.h"
+
+namespace gd {
+namespace {
+
+// Buffer deleter. Waits for outstanding work first (a kernel may still use the memory) and ignores
+// errors: it runs in destructors, possibly after a fault has already been reported.
+void cuda_free(void* p) {
+  cudaDeviceSynchronize();
+  cudaFree(p);
+  cudaGetLastError();  // do not leave a sticky error for the next, unrelated check
+}
+
+}  // namespace
+
+CudaBackend::CudaBackend() {
+  try {
+    GD_CUDA_CHECK(cudaSetDevice(0));
+    GD_CUDA_CHECK(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));
+    GD_CUDA_CHECK(cublasCreate(&ctx_.cublas));
+    GD_CUDA_CHECK(cublasSetStream(ctx_.cublas, ctx_.stream));
+    GD_CUDA_CHECK(cublasSetPointerMode(ctx_.cublas, CUBLAS_POINTER_MODE_HOST));
+#ifdef GD_HAVE_CUDNN
+    GD_CUDA_CHECK(cudnnCreate(&ctx_.cudnn));
+    GD_CUDA_CHECK(cudnnSetStream(ctx_.cudnn, ctx_.stream));
+#endif
+    description_ = "cuda (" + cuda::device_description() + ")";
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+CudaBackend::~CudaBackend() { release(); }
+
+void CudaBackend::release() noexcept {
+  if (ctx_.stream) cudaStreamSynchronize(ctx_.stream);
+#ifdef GD_HAVE_CUDNN
+  if (ctx_.cudnn) cudnnDestroy(ctx_.cudnn);
+  ctx_.cudnn = nullptr;
+#endif
+  if (ctx_.cublas) cublasDestroy(ctx_.cublas);
+  ctx_.cublas = nullptr;
+  if (ctx_.stream) cudaStreamDestroy(ctx_.stream);
+  ctx_.stream = nullptr;
+  cudaGetLastError();  // errors while tearing down are not reported (destructors must not throw)
+}
+
+std::shared_ptr<Buffer> CudaBackend::allocate(size_t bytes) {
+  const size_t rounded = std::max<size_t>(256, (bytes + 255) / 256 * 256);
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, rounded);
+  GD_CHECK(e == cudaSuccess, "cuda allocation of " << bytes << " bytes failed: " << cudaGetErrorString(e));
+  std::shared_ptr<Buffer> buffer;
+  try {
+    buffer = std::make_shared<Buffer>(Device::CUDA, p, bytes, &cuda_free);  // owns p from here on
+  } catch (...) {
+    cudaFree(p);
+    throw;
+  }
+  GD_CUDA_CHECK(cudaMemsetAsync(p, 0, rounded, ctx_.stream));
+  return buffer;
+}
+
+void CudaBackend::copy_from_host(void* dst, const void* host_src, size_t bytes) {
+  if (!bytes) return;
+  GD_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, ctx_.stream));
+  GD_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));  // the caller may free or reuse host_src next
+}
+
+void CudaBackend::copy_to_host(void* host_dst, const void* src, size_t bytes) {
+  if (!bytes) return;
+  GD_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, ctx_.stream));
+  GD_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+}
+
+void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
+  if (!bytes || dst == src) return;
+  GD_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx_.stream));
+}
+
+void CudaBackend::fill(float* dst, int64_t n, float value) { cuda::fill(ctx_, dst, n, value); }
+
+void CudaBackend::synchronize() { GD_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream)); }
+
+// ---- input -------------------------------------------------------------------------------------
+void CudaBackend::gather_images_u8(int64_t n, int64_t row, const uint8_t* images, const int32_t* idx,
+                                   float mean, float std, float* dst) {
+  cuda::gather_images_u8(ctx_, n, row, images, idx, mean, std, dst);
+}
+void CudaBackend::gather_labels_u8(int64_t n, const uint8_t* labels, const int32_t* idx, int32_t* dst) {
+  cuda::gather_labels_u8(ctx_, n, labels, idx, dst);
+}
+void CudaBackend::normalize(int64_t n, float mean, float std, float* x) { cuda::normalize(ctx_, n, mean, std, x); }
+void CudaBackend::augment_affine(const AugmentParams& p, int64_t n, int64_t c, int64_t h, int64_t w,
+                                 const float* x, float* y, const int32_t* sample_ids) {
+  cuda::augment_affine(ctx_, p, n, c, h, w, x, y, sample_ids);
+}
+
+// ---- GEMM-bound ops ------------------------------------------------------------------------------
+void CudaBackend::dense_forward(const DenseShape& s, const float* x, const float* w, const float* b, float* y) {
+  cuda::dense_forward(ctx_, s, x, w, b, y);
+}
+void CudaBackend::dense_backward(const DenseShape& s, const float* x, const float* w, const float* dy,
+                                 float* dx, float* dw, float* db) {
+  cuda::dense_backward(ctx_, s, x, w, dy, dx, dw, db);
+}
+size_t CudaBackend::conv2d_workspace_bytes(const Conv2dShape& s) { return cuda::conv2d_workspace_bytes(ctx_, s); }
+void CudaBackend::conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                                 float* y, void* workspace) {
+  cuda::conv2d_forward(ctx_, s, x, w, b, y, workspace);
+}
+void CudaBackend::conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy,
+                                  float* dx, float* dw, float* db, void* workspace) {
+  cuda::conv2d_backward(ctx_, s, x, w, dy, dx, dw, db, workspace);
+}
+size_t CudaBackend::lc2d_workspace_bytes(const Lc2dShape& s) { return cuda::lc2d_workspace_bytes(s); }
+void CudaBackend::lc2d_forward(const Lc2dShape& s, const float* x, const float* w, const float* b, float* y,
+                               void* workspace) {
+  cuda::lc2d_forward(ctx_, s, x, w, b, y, workspace);
+}
+void CudaBackend::lc2d_backward(const Lc2dShape& s, const float* x, const float* w, const float* dy,
+                                float* dx, float* dw, float* db, void* workspace) {
+  cuda::lc2d_backward(ctx_, s, x, w, dy, dx, dw, db, workspace);
+}
+
+// ---- pooling, activations, dropout, batch norm ---------------------------------------------------
+void CudaBackend::maxpool2d_forward(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
+  cuda::maxpool2d_forward(ctx_, s, x, y, argmax);
+}
+void CudaBackend::maxpool2d_backward(const Pool2dShape& s, const float* dy, const int32_t* argmax, float* dx) {
+  cuda::maxpool2d_backward(ctx_, s, dy, argmax, dx);
+}
+void CudaBackend::avgpool2d_forward(const Pool2dShape& s, const float* x, float* y) {
+  cuda::avgpool2d_forward(ctx_, s, x, y);
+}
+void CudaBackend::avgpool2d_backward(const Pool2dShape& s, const float* dy, float* dx) {
+  cuda::avgpool2d_backward(ctx_, s, dy, dx);
+}
+void CudaBackend::activation_forward(Activation a, int64_t n, const float* x, float* y) {
+  cuda::activation_forward(ctx_, a, n, x, y);
+}
+void CudaBackend::activation_backward(Activation a, int64_t n, const float* x, const float* y,
+                                      const float* dy, float* dx) {
+  cuda::activation_backward(ctx_, a, n, x, y, dy, dx);
+}
+void CudaBackend::dropout_forward(const DropoutParams& d, int64_t n, const float* x, float* y) {
+  cuda::dropout_forward(ctx_, d, n, x, y);
+}
+void CudaBackend::dropout_backward(const DropoutParams& d, int64_t n, const float* dy, float* dx) {
+  cuda::dropout_backward(ctx_, d, n, dy, dx);
+}
+void CudaBackend::batchnorm_forward_train(const BatchNormShape& s, const float* x, const float* gamma,
+                                          const float* beta, float* y, float* save_mean, float* save_invstd,
+                                          float* running_mean, float* running_var) {
+  cuda::batchnorm_forward_train(ctx_, s, x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var);
+}
+void CudaBackend::batchnorm_forward_eval(const BatchNormShape& s, const float* x, const float* gamma,
+                                         const float* beta, const float* running_mean, const float* running_var,
+                                         float* y) {
+  cuda::batchnorm_forward_eval(ctx_, s, x, gamma, beta, running_mean, running_var, y);
+}
+void CudaBackend::batchnorm_backward(const BatchNormShape& s, const float* x, const float* gamma,
+                                     const float* save_mean, const float* save_invstd, const float* dy,
+                                     float* dx, float* dgamma, float* dbeta) {
+  cuda::batchnorm_backward(ctx_, s, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+}
+
+// ---- loss ----------------------------------------------------------------------------------------
+void CudaBackend::softmax_xent(const SoftmaxXentShape& s, const float* logits, const int32_t* labels,
+                               float* dlogits, double* loss_sum, int64_t* correct) {
+  cuda::softmax_xent(ctx_, s, logits, labels, dlogits, loss_sum, correct);
+}
+void CudaBackend::softmax(int64_t n, int64_t c, const float* logits, float* probs) {
+  cuda::softmax(ctx_, n, c, logits, probs);
+}
+void CudaBackend::confusion_accumulate(int64_t n, int64_t c, const float* logits, const int32_t* labels,
+                                       int64_t* confusion) {
+  cuda::confusion_accumulate(ctx_, n, c, logits, labels, confusion);
+}
+
+// ---- optimiser -----------------------------------------------------------------------------------
+void CudaBackend::sgd_update(const SgdParams& p, int64_t n, float* param, const float* grad, float* velocity) {
+  cuda::sgd_update(ctx_, p, n, param, grad, velocity);
+}
+void CudaBackend::adam_update(const AdamParams& p, int64_t n, float* param, const float* grad, float* m,
+                              float* v) {
+  cuda::adam_update(ctx_, p, n, param, grad, m, v);
+}
+void CudaBackend::rmsprop_update(const RmspropParams& p, int64_t n, float* param, const float* grad,
+                                 float* square_avg, float* momentum_buf) {
+  cuda::rmsprop_update(ctx_, p, n, param, grad, square_avg, momentum_buf);
+}
+double CudaBackend::sum_squares(int64_t n, const float* x) { return cuda::sum_squares(ctx_, n, x); }
+void CudaBackend::scale(int64_t n, float alpha, float* x) { cuda::scale(ctx_, n, alpha, x); }
+
+std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
+
+}  // namespace gd
