@@ -47,12 +47,12 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", cfg.threads, "CPU threads (0 = all cores)")->capture_default_str();
   auto* o_epochs = app.add_option("--epochs", cfg.epochs, "training epochs (default: the arch's recipe: mlp 30, cnn 15, lcnn 25)");
-  app.add_option("--batch-size", cfg.batch_size, "mini-batch size")->capture_default_str();
+  auto* o_batch = app.add_option("--batch-size", cfg.batch_size, "mini-batch size (default: recipe's: 128, lcnn 64)");
   auto* o_opt = app.add_option("--optimizer", cfg.optim.name, "sgd | adam | adamw | rmsprop (default: sgd with Nesterov momentum 0.9)");
   auto* o_lr = app.add_option("--lr", cfg.optim.lr, "learning rate (default: recipe's; 0.05 for sgd, 1e-3 for adam/adamw/rmsprop)");
   auto* o_mom = app.add_option("--momentum", cfg.optim.momentum, "momentum for sgd and rmsprop (default 0.9 for sgd, 0 for rmsprop)");
   auto* o_nest = app.add_option("--nesterov", cfg.optim.nesterov, "Nesterov momentum for sgd: true|false (default true for sgd)");
-  auto* o_wd = app.add_option("--weight-decay", cfg.optim.weight_decay, "L2 weight decay (decoupled for adamw) (default 1e-4)");
+  auto* o_wd = app.add_option("--weight-decay", cfg.optim.weight_decay, "L2 weight decay (decoupled for adamw) (default 1e-4; lcnn 5e-4)");
   app.add_option("--beta1", cfg.optim.beta1, "Adam beta1")->capture_default_str();
   app.add_option("--beta2", cfg.optim.beta2, "Adam beta2")->capture_default_str();
   app.add_option("--eps", cfg.optim.eps, "Adam/RMSprop epsilon")->capture_default_str();
@@ -61,7 +61,7 @@ int run(int argc, char** argv) {
   app.add_option("--step-size", cfg.schedule.step_size_epochs, "step schedule: decay every N epochs")->capture_default_str();
   app.add_option("--gamma", cfg.schedule.gamma, "step schedule: decay factor")->capture_default_str();
   app.add_option("--pct-start", cfg.schedule.pct_start, "onecycle: fraction of steps spent warming up")->capture_default_str();
-  auto* o_drop = app.add_option("--dropout", cfg.dropout, "dropout probability of the arch's tunable dropout layers (default: mlp 0.2, cnn 0.5, lcnn 0.3)");
+  auto* o_drop = app.add_option("--dropout", cfg.dropout, "dropout probability of the arch's tunable dropout layers (default: mlp 0.2, cnn 0.5, lcnn 0.5)");
   app.add_option("--label-smoothing", cfg.label_smoothing, "label smoothing for the training loss")->capture_default_str();
   app.add_option("--init", cfg.init, "weight init: he-uniform | he-normal | glorot-uniform | glorot-normal")->capture_default_str();
   app.add_option("--early-stopping", cfg.early_stopping, "patience in epochs; restores the best weights (0 = off)")->capture_default_str();
@@ -93,6 +93,7 @@ int run(int argc, char** argv) {
   set.dropout = o_drop->count() > 0;
   set.schedule = o_sched->count() > 0;
   set.weight_decay = o_wd->count() > 0;
+  set.batch_size = o_batch->count() > 0;
   cfg.data.allow_download = !no_download;
 
   ConsoleProgress progress(stdout, quiet);

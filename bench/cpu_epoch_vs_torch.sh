@@ -48,7 +48,8 @@ json.dump({"meta": meta, "rows": rows}, open(sys.argv[2], "w"), indent=2)
 lines = ["# CPU seconds per epoch: gpudigits vs PyTorch", "",
          f"Machine: {meta['machine']}. Date: {meta['date']}. Command: `{meta['command']}` (one run, both",
          "engines back to back on the same machine; fastest of the measured epochs; 54,000 training images,",
-         "batch 128, SGD with Nesterov momentum, same architectures and He-uniform initialisation).", "",
+         "each arch's recipe (batch 128, lcnn 64; SGD with Nesterov momentum), same architectures and",
+         "He-uniform initialisation).", "",
          "| arch | gpudigits s/epoch | PyTorch s/epoch | speed-up | gpudigits samples/s | PyTorch samples/s |",
          "|---|---|---|---|---|---|"]
 for r in rows:

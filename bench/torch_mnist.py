@@ -86,7 +86,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True)
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=None, help="default: gpu_train's recipe (128; lcnn 64)")
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--dropout", type=float, default=None)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -95,7 +95,10 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    dropout = a.dropout if a.dropout is not None else {"mlp": 0.2, "cnn": 0.5, "lcnn": 0.3}[a.arch]
+    dropout = a.dropout if a.dropout is not None else {"mlp": 0.2, "cnn": 0.5, "lcnn": 0.5}[a.arch]
+    if a.batch_size is None:
+        a.batch_size = 64 if a.arch == "lcnn" else 128
+    weight_decay = 5e-4 if a.arch == "lcnn" else 1e-4
 
     xtr = read_idx(find(a.data_dir, "train-images-idx3-ubyte"))
     ytr = read_idx(find(a.data_dir, "train-labels-idx1-ubyte"))
@@ -113,7 +116,7 @@ def main():
     yt = torch.tensor(yte, dtype=torch.long)
 
     model = build(a.arch, x.shape[-1], dropout)
-    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
     steps = a.epochs * math.ceil(len(x) / a.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     epoch_seconds = []
@@ -134,7 +137,7 @@ def main():
         correct = sum((model(xt[s:s + 1000]).argmax(1) == yt[s:s + 1000]).sum().item() for s in range(0, len(xt), 1000))
     sec = min(epoch_seconds)
     print(json.dumps({"framework": f"pytorch {torch.__version__} (cpu, {a.threads} threads)", "arch": a.arch,
-                      "epochs": a.epochs, "train_samples": len(x), "seconds_per_epoch": sec,
+                      "epochs": a.epochs, "batch_size": a.batch_size, "train_samples": len(x), "seconds_per_epoch": sec,
                       "samples_per_sec": len(x) / sec, "test_accuracy": correct / len(xt)}))
 
 

@@ -53,7 +53,7 @@ TEST(Cli, HelpDocumentsEveryFlagWithDefaults) {
                            "--early-stopping", "--val-split", "--augment", "--seed", "--out", "--resume",
                            "--evaluate", "--data-dir"})
     EXPECT_NE(o.text.find(flag), std::string::npos) << flag;
-  EXPECT_NE(o.text.find("=128"), std::string::npos) << "batch-size default not shown";
+  EXPECT_NE(o.text.find("128, lcnn 64"), std::string::npos) << "batch-size default not shown";
   EXPECT_NE(o.text.find("=mnist-10k"), std::string::npos) << "dataset default not shown";
 }
 

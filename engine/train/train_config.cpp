@@ -17,15 +17,18 @@ struct Recipe {
   double dropout;
   const char* schedule;
   double weight_decay;
+  int64_t batch_size;
 };
 
-// Measured recipes (docs/accuracy.md has the runs): SGD with Nesterov momentum 0.9 and a cosine
-// schedule for every family; widths and dropouts are the fixed architectures.
+// Measured recipes (docs/accuracy.md has the runs and the variants tried): SGD with Nesterov
+// momentum 0.9 and a cosine schedule for every family. The locally connected net has 0.9M unshared
+// weights and overfits: it needs dropout 0.5, weight decay 5e-4 and the extra gradient noise of
+// batch 64 to clear 98.9% on MNIST.
 Recipe recipe_for(const std::string& arch) {
-  if (arch == "mlp") return {"sgd", 0.05, 0.9, true, 30, 0.2, "cosine", 1e-4};
-  if (arch == "cnn") return {"sgd", 0.05, 0.9, true, 15, 0.5, "cosine", 1e-4};
-  if (arch == "lcnn") return {"sgd", 0.05, 0.9, true, 25, 0.3, "cosine", 1e-4};
-  return {"sgd", 0.05, 0.9, true, 15, 0.5, "cosine", 1e-4};  // spec strings
+  if (arch == "mlp") return {"sgd", 0.05, 0.9, true, 30, 0.2, "cosine", 1e-4, 128};
+  if (arch == "cnn") return {"sgd", 0.05, 0.9, true, 15, 0.5, "cosine", 1e-4, 128};
+  if (arch == "lcnn") return {"sgd", 0.05, 0.9, true, 25, 0.5, "cosine", 5e-4, 64};
+  return {"sgd", 0.05, 0.9, true, 15, 0.5, "cosine", 1e-4, 128};  // spec strings
 }
 
 // Default learning rate when the user picks an optimiser other than the recipe's.
@@ -50,6 +53,7 @@ void apply_recipe(TrainConfig& cfg, const ExplicitFlags& set) {
   if (!set.dropout) cfg.dropout = r.dropout;
   if (!set.schedule) cfg.schedule.name = r.schedule;
   if (!set.weight_decay) cfg.optim.weight_decay = r.weight_decay;
+  if (!set.batch_size) cfg.batch_size = r.batch_size;
 }
 
 void validate(const TrainConfig& cfg) {

@@ -20,7 +20,7 @@ struct TrainConfig {
   double val_split = 0.1;    // fraction of the training set held out for validation
   uint64_t val_seed = 20261121;  // fixed: the same validation set for every --seed
   int epochs = 0;            // 0 = recipe default
-  int64_t batch_size = 128;
+  int64_t batch_size = 128;  // recipe default: 128 (lcnn 64)
   OptimizerConfig optim;
   ScheduleConfig schedule;
   double dropout = -1.0;     // < 0 = recipe default
@@ -44,7 +44,7 @@ struct TrainConfig {
 // overrides them. `explicit_*` tell which fields the user set.
 struct ExplicitFlags {
   bool optimizer = false, lr = false, momentum = false, nesterov = false, epochs = false,
-       dropout = false, schedule = false, weight_decay = false;
+       dropout = false, schedule = false, weight_decay = false, batch_size = false;
 };
 void apply_recipe(TrainConfig& cfg, const ExplicitFlags& set);
 
