@@ -13,7 +13,7 @@
 #include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_ops.h"
-#include "kernels/grid_stride.cuh"
+#include "kernels/elementwise_grid.cuh"
 
 namespace gd::cuda {
 
@@ -157,8 +157,8 @@ void batchnorm_forward_eval(Context& ctx, const BatchNormShape& s, const float* 
   s.validate();
   GD_CHECK(x && gamma && beta && running_mean && running_var && y,
            "cuda::batchnorm_forward_eval: null pointer argument");
-  const unsigned blocks = detail::grid_stride_blocks(s.n * s.c * s.s);
-  bn_forward_eval_kernel<<<blocks, detail::kElementThreads, 0, ctx.stream>>>(
+  const unsigned blocks = ew::grid_blocks(s.n * s.c * s.s);
+  bn_forward_eval_kernel<<<blocks, ew::kBlock, 0, ctx.stream>>>(
       geom(s), x, gamma, beta, running_mean, running_var, y);
   GD_CUDA_LAUNCH("bn_forward_eval_kernel");
 }

@@ -5,7 +5,7 @@
 #include "kernels/bias.cuh"
 #include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.cuh"
-#include "kernels/grid_stride.cuh"
+#include "kernels/elementwise_grid.cuh"
 
 namespace gd::cuda::detail {
 
@@ -73,7 +73,7 @@ void add_channel_bias(cudaStream_t stream, int64_t outer, int64_t channels, int6
                       const float* b, float* y) {
   check_extents(outer, channels, inner);
   const int64_t total = outer * channels * inner;
-  add_channel_bias_kernel<<<grid_stride_blocks(total), kElementThreads, 0, stream>>>(
+  add_channel_bias_kernel<<<ew::grid_blocks(total), ew::kBlock, 0, stream>>>(
       total, channels, inner, b, y);
   GD_CUDA_LAUNCH("add_channel_bias_kernel");
 }

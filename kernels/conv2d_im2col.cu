@@ -21,7 +21,7 @@
 #include "kernels/conv2d_info.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/gemm_rm.cuh"
-#include "kernels/grid_stride.cuh"
+#include "kernels/elementwise_grid.cuh"
 #include "kernels/window_gather.cuh"
 
 namespace gd::cuda {
@@ -30,8 +30,8 @@ namespace {
 
 using detail::covering_outputs;
 using detail::gemm_rm_batched;
-using detail::grid_stride_blocks;
-using detail::kElementThreads;
+using ew::grid_blocks;
+using ew::kBlock;
 using detail::OutRange;
 
 // Columns of one chunk are kept under this size (unless a single sample needs more).
@@ -121,8 +121,8 @@ __global__ void sum_partials_kernel(int64_t elems, int64_t nb, bool accumulate,
 }
 
 void im2col(Context& ctx, const ConvGeom& g, int64_t nb, const float* x, float* cols) {
-  const unsigned blocks = grid_stride_blocks(nb * g.r * g.ohw);
-  im2col_kernel<<<blocks, kElementThreads, 0, ctx.stream>>>(g, nb, x, cols);
+  const unsigned blocks = grid_blocks(nb * g.r * g.ohw);
+  im2col_kernel<<<blocks, kBlock, 0, ctx.stream>>>(g, nb, x, cols);
   GD_CUDA_LAUNCH("im2col_kernel");
 }
 
@@ -173,7 +173,7 @@ void conv2d_im2col_backward(Context& ctx, const Conv2dShape& s, const float* x, 
     // part[n] (F,R) = dy[n] (F,OHW) * cols[n]^T (OHW,R)
     gemm_rm_batched(ctx, false, true, g.f, g.r, g.ohw, dyc, g.ohw, y_elems, cols, g.ohw,
                     g.r * g.ohw, 0.0f, part, g.r, w_elems, nb);
-    sum_partials_kernel<<<grid_stride_blocks(w_elems), kElementThreads, 0, ctx.stream>>>(
+    sum_partials_kernel<<<grid_blocks(w_elems), kBlock, 0, ctx.stream>>>(
         w_elems, nb, n0 > 0, part, dw);
     GD_CUDA_LAUNCH("sum_partials_kernel");
     if (!dx) continue;
@@ -181,7 +181,7 @@ void conv2d_im2col_backward(Context& ctx, const Conv2dShape& s, const float* x, 
     // GEMM).
     gemm_rm_batched(ctx, true, false, g.r, g.ohw, g.f, w, g.r, 0, dyc, g.ohw, y_elems, 0.0f, cols,
                     g.ohw, g.r * g.ohw, nb);
-    col2im_gather_kernel<<<grid_stride_blocks(nb * x_elems), kElementThreads, 0, ctx.stream>>>(
+    col2im_gather_kernel<<<grid_blocks(nb * x_elems), kBlock, 0, ctx.stream>>>(
         g, nb, cols, dx + n0 * x_elems);
     GD_CUDA_LAUNCH("col2im_gather_kernel");
   }

@@ -20,7 +20,7 @@
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_ops.h"
 #include "kernels/gemm_rm.cuh"
-#include "kernels/grid_stride.cuh"
+#include "kernels/elementwise_grid.cuh"
 #include "kernels/window_gather.cuh"
 
 namespace gd::cuda {
@@ -29,8 +29,8 @@ namespace {
 
 using detail::covering_outputs;
 using detail::gemm_rm_batched;
-using detail::grid_stride_blocks;
-using detail::kElementThreads;
+using ew::grid_blocks;
+using ew::kBlock;
 using detail::OutRange;
 
 struct LcGeom {
@@ -134,8 +134,8 @@ __global__ void lc_patch_grads_to_dx_kernel(LcGeom g, const float* __restrict__ 
 }
 
 void gather_patches(Context& ctx, const LcGeom& g, const float* x, float* patches) {
-  const unsigned blocks = grid_stride_blocks(g.p * g.n * g.r);
-  lc_gather_patches_kernel<<<blocks, kElementThreads, 0, ctx.stream>>>(g, x, patches);
+  const unsigned blocks = grid_blocks(g.p * g.n * g.r);
+  lc_gather_patches_kernel<<<blocks, kBlock, 0, ctx.stream>>>(g, x, patches);
   GD_CUDA_LAUNCH("lc_gather_patches_kernel");
 }
 
@@ -190,7 +190,7 @@ void lc2d_backward(Context& ctx, const Lc2dShape& s, const float* x, const float
   // dXp (N,R) = dYp (N,F) * Wp (F,R), over the patches (stream order: after the dW GEMM read them).
   gemm_rm_batched(ctx, false, false, g.n, g.r, g.f, grads, g.f, g.n * g.f, w, g.r, g.f * g.r, 0.0f,
                   patches, g.r, g.n * g.r, g.p);
-  lc_patch_grads_to_dx_kernel<<<grid_stride_blocks(g.n * g.c * g.h * g.w), kElementThreads, 0,
+  lc_patch_grads_to_dx_kernel<<<grid_blocks(g.n * g.c * g.h * g.w), kBlock, 0,
                                 ctx.stream>>>(g, patches, dx);
   GD_CUDA_LAUNCH("lc_patch_grads_to_dx_kernel");
 }

@@ -9,7 +9,7 @@
 #include "engine/core/error.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_ops.h"
-#include "kernels/grid_stride.cuh"
+#include "kernels/elementwise_grid.cuh"
 #include "kernels/window_gather.cuh"
 
 namespace gd::cuda {
@@ -17,8 +17,8 @@ namespace gd::cuda {
 namespace {
 
 using detail::covering_outputs;
-using detail::grid_stride_blocks;
-using detail::kElementThreads;
+using ew::grid_blocks;
+using ew::kBlock;
 using detail::OutRange;
 
 struct PoolGeom {
@@ -133,7 +133,7 @@ void maxpool2d_forward(Context& ctx, const Pool2dShape& s, const float* x, float
   s.validate();
   GD_CHECK(x && y && argmax, "cuda::maxpool2d_forward: null pointer argument");
   const PoolGeom g = geom(s);
-  maxpool_forward_kernel<<<grid_stride_blocks(g.planes * g.oh * g.ow), kElementThreads, 0,
+  maxpool_forward_kernel<<<grid_blocks(g.planes * g.oh * g.ow), kBlock, 0,
                            ctx.stream>>>(g, x, y, argmax);
   GD_CUDA_LAUNCH("maxpool_forward_kernel");
 }
@@ -146,7 +146,7 @@ void maxpool2d_backward(Context& ctx, const Pool2dShape& s, const float* dy, con
   s.validate();
   GD_CHECK(dy && argmax && dx, "cuda::maxpool2d_backward: null pointer argument");
   const PoolGeom g = geom(s);
-  maxpool_backward_kernel<<<grid_stride_blocks(g.planes * g.h * g.w), kElementThreads, 0,
+  maxpool_backward_kernel<<<grid_blocks(g.planes * g.h * g.w), kBlock, 0,
                             ctx.stream>>>(g, dy, argmax, dx);
   GD_CUDA_LAUNCH("maxpool_backward_kernel");
 }
@@ -156,7 +156,7 @@ void avgpool2d_forward(Context& ctx, const Pool2dShape& s, const float* x, float
   s.validate();
   GD_CHECK(x && y, "cuda::avgpool2d_forward: null pointer argument");
   const PoolGeom g = geom(s);
-  avgpool_forward_kernel<<<grid_stride_blocks(g.planes * g.oh * g.ow), kElementThreads, 0,
+  avgpool_forward_kernel<<<grid_blocks(g.planes * g.oh * g.ow), kBlock, 0,
                            ctx.stream>>>(g, inverse_area(s), x, y);
   GD_CUDA_LAUNCH("avgpool_forward_kernel");
 }
@@ -166,7 +166,7 @@ void avgpool2d_backward(Context& ctx, const Pool2dShape& s, const float* dy, flo
   s.validate();
   GD_CHECK(dy && dx, "cuda::avgpool2d_backward: null pointer argument");
   const PoolGeom g = geom(s);
-  avgpool_backward_kernel<<<grid_stride_blocks(g.planes * g.h * g.w), kElementThreads, 0,
+  avgpool_backward_kernel<<<grid_blocks(g.planes * g.h * g.w), kBlock, 0,
                             ctx.stream>>>(g, inverse_area(s), dy, dx);
   GD_CUDA_LAUNCH("avgpool_backward_kernel");
 }

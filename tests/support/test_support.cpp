@@ -61,7 +61,10 @@ void expect_float_close(const std::vector<float>& got, const std::vector<double>
   for (double v : want) ss += v * v;
   const double tol = float_tolerance(len) * std::max(1.0, std::sqrt(ss / std::max<size_t>(want.size(), 1)));
   double worst = 0;
-  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(got[i])) << what << ": non-finite value " << got[i] << " at " << i;
+    worst = std::max(worst, std::abs(got[i] - want[i]));
+  }
   EXPECT_LE(worst, tol) << what << " (reduction length " << len << ")";
 }
 
