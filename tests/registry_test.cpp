@@ -133,6 +133,9 @@ TEST(Registry, MnistWithDownloadDisabledSaysSoAndWritesNothing) {
 }
 
 TEST(Registry, MnistDownloadFromBadMirrorsFailsWithReasons) {
+#ifndef GD_HAVE_DOWNLOAD
+  GTEST_SKIP() << "this build has no download support (configured without libcurl/OpenSSL)";
+#endif
   test::TempDir dir("reg");
   // Fake files under the right names: they fail the published SHA-256.
   write_fake_idx(dir.file("mirror"), 5, 5, ".gz");
@@ -232,6 +235,9 @@ TEST(Registry, RealMnistAndUspsWhenPresent) {
 }
 
 TEST(Registry, RealMnistDownloadedThroughAFileMirror) {
+#ifndef GD_HAVE_DOWNLOAD
+  GTEST_SKIP() << "this build has no download support (configured without libcurl/OpenSSL)";
+#endif
   const std::string root = test::shared_data_root();
   if (root.empty()) GTEST_SKIP() << "../shared/data not present";
   // The shared .gz files carry the published SHA-256s, so a file:// mirror exercises the whole

@@ -1,7 +1,11 @@
+// Two builds: with GD_HAVE_DOWNLOAD (libcurl and OpenSSL found at configure time) the functions
+// below fetch and hash; without it, both throw a DataError that says what to put where instead.
 #include "engine/data/download.h"
 
+#ifdef GD_HAVE_DOWNLOAD
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#endif
 
 #include <cctype>
 #include <cerrno>
@@ -24,6 +28,8 @@ std::string to_lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+
+#ifdef GD_HAVE_DOWNLOAD
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -82,7 +88,11 @@ std::string fetch(const std::string& url, const std::string& part) {
   return "";
 }
 
+#endif  // GD_HAVE_DOWNLOAD
+
 }  // namespace
+
+#ifdef GD_HAVE_DOWNLOAD
 
 std::string sha256_file(const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
@@ -145,5 +155,34 @@ void download_verified(const std::vector<std::string>& urls, const std::string& 
              "could not download " << dest << " (SHA-256 " << want << ") from any mirror:"
                                    << (urls.empty() ? std::string("\n  (no URLs given)") : failures.str()));
 }
+
+#else  // no GD_HAVE_DOWNLOAD
+
+namespace {
+constexpr const char* kNoDownload =
+    "this build of gpudigits has no download support (it was configured without libcurl/OpenSSL; "
+    "install libcurl4-openssl-dev and libssl-dev and reconfigure to enable it)";
+}  // namespace
+
+std::string sha256_file(const std::string& path) {
+  // SHA-256 only verifies downloads; a build that cannot download has no hashing either.
+  detail::throw_with_location<DataError>(
+      std::string("cannot compute the SHA-256 of ") + path + ": " + kNoDownload, __FILE__, __LINE__);
+}
+
+void download_verified(const std::vector<std::string>& urls, const std::string& dest,
+                       const std::string& sha256_hex) {
+  std::ostringstream os;
+  os << "cannot fetch " << fs::path(dest).filename().string() << ": " << kNoDownload
+     << ".\nPut the file (SHA-256 " << to_lower(sha256_hex) << ") at " << dest
+     << ", or put the dataset files in a directory and pass it with --data-dir.";
+  if (!urls.empty()) {
+    os << "\nIt would have been fetched from:";
+    for (const std::string& url : urls) os << "\n  " << url;
+  }
+  detail::throw_with_location<DataError>(os.str(), __FILE__, __LINE__);
+}
+
+#endif  // GD_HAVE_DOWNLOAD
 
 }  // namespace gd

@@ -1,5 +1,8 @@
 #pragma once
 // Checksummed downloads from a list of mirrors (libcurl; http, https and file:// URLs).
+// Only in builds with download support (GD_HAVE_DOWNLOAD: libcurl and OpenSSL found by CMake).
+// Without it both functions below throw DataError saying the build cannot download, naming the
+// file and where to put it by hand (the dataset then comes from --data-dir).
 #include <string>
 #include <vector>
 
