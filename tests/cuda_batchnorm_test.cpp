@@ -41,6 +41,8 @@ namespace {
 #ifdef GD_HAVE_CUDA
 
 using test::DeviceVector;
+using test::expect_finite_nonzero;
+using test::widen;
 using test::expect_float_close;
 using test::nans;
 
@@ -59,18 +61,6 @@ const BatchNormShape kShapes[] = {
 std::string shape_str(const BatchNormShape& s) {
   return "(N,C,S) = (" + std::to_string(s.n) + "," + std::to_string(s.c) + "," +
          std::to_string(s.s) + ")";
-}
-
-std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-// Every element written (expect_float_close alone would not see a NaN) and not all zeros.
-void expect_finite_nonzero(const std::vector<float>& v, const char* what) {
-  bool any = false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    ASSERT_TRUE(std::isfinite(v[i])) << what << " at " << i << " is " << v[i];
-    any |= v[i] != 0.0f;
-  }
-  EXPECT_TRUE(any) << what << ": output is all zeros";
 }
 
 // |got - want| <= 8 eps_f32 * terms for every element, terms = the sum of the magnitudes of the

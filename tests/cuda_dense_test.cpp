@@ -32,6 +32,9 @@ namespace {
 #ifdef GD_HAVE_CUDA
 
 using test::DeviceVector;
+using test::expect_finite_nonzero;
+using test::widen;
+inline std::vector<float> inputs(int64_t n, uint64_t seed) { return test::random_floats(n, seed); }
 using test::expect_float_close;
 using test::nans;
 
@@ -41,22 +44,6 @@ struct Case {
 // batch 1/33/257; K = 1, prime, 784 (mnist input); M = 1, 5, 10 (classes), 33, 128.
 const Case kCases[] = {{1, 1, 1},  {1, 784, 128}, {33, 784, 128}, {257, 128, 10},
                        {7, 13, 5}, {64, 100, 33}, {257, 1, 10},   {2, 31, 1}};
-
-std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-// Every element written (expect_float_close alone would not see a NaN) and not all zeros.
-void expect_finite_nonzero(const std::vector<float>& v, const char* what) {
-  bool any = false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    ASSERT_TRUE(std::isfinite(v[i])) << what << " at " << i << " is " << v[i];
-    any |= v[i] != 0.0f;
-  }
-  EXPECT_TRUE(any) << what << ": output is all zeros";
-}
-
-std::vector<float> inputs(int64_t n, uint64_t seed) {
-  return test::to_float(test::random_vector(static_cast<size_t>(n), seed));
-}
 
 void run_matches_reference() {
   test::CudaTestContext tc;

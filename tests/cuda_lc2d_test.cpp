@@ -34,6 +34,9 @@ namespace {
 #ifdef GD_HAVE_CUDA
 
 using test::DeviceVector;
+using test::expect_finite_nonzero;
+using test::widen;
+inline std::vector<float> inputs(int64_t n, uint64_t seed) { return test::random_floats(n, seed); }
 using test::expect_float_close;
 using test::nans;
 
@@ -53,22 +56,6 @@ std::string shape_str(const Lc2dShape& s) {
          std::to_string(s.w) + ") f=" + std::to_string(s.f) + " k=" + std::to_string(s.kh) + "x" +
          std::to_string(s.kw) + " stride=" + std::to_string(s.stride) +
          " pad=" + std::to_string(s.pad);
-}
-
-std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-// Every element written (expect_float_close alone would not see a NaN) and not all zeros.
-void expect_finite_nonzero(const std::vector<float>& v, const char* what) {
-  bool any = false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    ASSERT_TRUE(std::isfinite(v[i])) << what << " at " << i << " is " << v[i];
-    any |= v[i] != 0.0f;
-  }
-  EXPECT_TRUE(any) << what << ": output is all zeros";
-}
-
-std::vector<float> inputs(int64_t n, uint64_t seed) {
-  return test::to_float(test::random_vector(static_cast<size_t>(n), seed));
 }
 
 std::vector<uint32_t> bits_of(const std::vector<float>& v) {

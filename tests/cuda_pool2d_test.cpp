@@ -32,6 +32,8 @@ namespace {
 #ifdef GD_HAVE_CUDA
 
 using test::DeviceVector;
+using test::expect_finite_nonzero;
+using test::widen;
 using test::expect_float_close;
 using test::nans;
 
@@ -51,18 +53,6 @@ std::string shape_str(const Pool2dShape& s) {
   return "x (" + std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.h) + "," +
          std::to_string(s.w) + ") k=" + std::to_string(s.k) +
          " stride=" + std::to_string(s.stride) + " pad=" + std::to_string(s.pad);
-}
-
-std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-// Every element written (expect_float_close alone would not see a NaN) and not all zeros.
-void expect_finite_nonzero(const std::vector<float>& v, const char* what) {
-  bool any = false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    ASSERT_TRUE(std::isfinite(v[i])) << what << " at " << i << " is " << v[i];
-    any |= v[i] != 0.0f;
-  }
-  EXPECT_TRUE(any) << what << ": output is all zeros";
 }
 
 // Small integers in [lo, hi], skipping 0 when nonzero is set.

@@ -20,6 +20,21 @@ std::vector<double> random_vector(size_t n, uint64_t seed, double lo, double hi)
 
 std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
+std::vector<double> widen(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+std::vector<float> random_floats(int64_t n, uint64_t seed) {
+  return to_float(random_vector(static_cast<size_t>(n), seed));
+}
+
+void expect_finite_nonzero(const std::vector<float>& v, const char* what) {
+  bool any = false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(v[i])) << what << " at " << i << " is " << v[i];
+    any |= v[i] != 0.0f;
+  }
+  EXPECT_TRUE(any) << what << ": output is all zeros";
+}
+
 double max_gradient_error(std::vector<double>& x, const std::function<double()>& f,
                           const std::vector<double>& analytic, double h,
                           const std::function<bool(size_t)>& skip) {

@@ -14,6 +14,11 @@ namespace gd::test {
 // Uniform values in [lo, hi) from a fixed seed.
 std::vector<double> random_vector(size_t n, uint64_t seed, double lo = -1.0, double hi = 1.0);
 std::vector<float> to_float(const std::vector<double>& v);
+std::vector<double> widen(const std::vector<float>& v);
+// n uniform floats in [-1, 1) from a fixed seed (random_vector rounded once to float).
+std::vector<float> random_floats(int64_t n, uint64_t seed);
+// Every element written and finite (expect_float_close alone would not see a NaN) and not all zeros.
+void expect_finite_nonzero(const std::vector<float>& v, const char* what);
 
 // Central finite-difference check of a scalar function L(params) against an analytic gradient.
 // f evaluates L at the current values of `x`; `analytic` is dL/dx. Returns the largest relative error
