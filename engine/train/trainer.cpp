@@ -27,6 +27,14 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// One message for every way a run can diverge: where it happened, what went non-finite, the advice.
+[[noreturn]] void throw_diverged(int epoch, int64_t step, double lr, const std::string& what) {
+  std::ostringstream os;
+  os << "training diverged in epoch " << epoch << " (step " << step << ", learning rate " << lr
+     << "): " << what << "; try a lower --lr or --clip-grad-norm";
+  throw NumericError(os.str());
+}
+
 std::string arch_tag(const TrainConfig& cfg) { return is_named_arch(cfg.arch) ? cfg.arch : "spec"; }
 
 // Everything a run keeps across epochs and checkpoints.
@@ -179,10 +187,7 @@ double TrainingRun::train_epoch(int epoch, double* acc_out, double* lr_out) {
       be_.softmax_xent(s, net_->output(), acc_->batch_labels(), net_->output_grad(), acc_->loss_sum(),
                        acc_->correct());
     } catch (const NumericError& e) {
-      std::ostringstream os;
-      os << "training diverged in epoch " << epoch << " (step " << st_.step << ", learning rate " << lr
-         << "): " << e.what() << "; try a lower --lr or --clip-grad-norm";
-      throw NumericError(os.str());
+      throw_diverged(epoch, st_.step, lr, e.what());
     }
     net_->backward(n, static_cast<uint64_t>(st_.step), cfg_.seed);
     if (cfg_.clip_grad_norm > 0.0) {
@@ -200,12 +205,8 @@ double TrainingRun::train_epoch(int epoch, double* acc_out, double* lr_out) {
       int64_t correct = 0;
       acc_->read(&loss_sum, &correct);
       const int64_t done = start + n;
-      if (!std::isfinite(loss_sum)) {
-        std::ostringstream os;
-        os << "training diverged: the loss became " << loss_sum << " in epoch " << epoch << " (step "
-           << st_.step << ", learning rate " << lr << "); try a lower --lr or --clip-grad-norm";
-        throw NumericError(os.str());
-      }
+      if (!std::isfinite(loss_sum))
+        throw_diverged(epoch, st_.step, lr, "the loss became " + std::to_string(loss_sum));
       progress_.batch(epoch, cfg_.epochs, done, total, loss_sum / done, static_cast<double>(correct) / done);
       if (last) {
         *acc_out = static_cast<double>(correct) / total;
@@ -291,12 +292,9 @@ TrainResult TrainingRun::run() {
       if (best && cfg_.early_stopping > 0) snapshot_best();
     }
     const double param_sq = be_.sum_squares(net_->num_params(), net_->params());
-    if (!std::isfinite(param_sq) || !std::isfinite(train_loss)) {
-      std::ostringstream os;
-      os << "training diverged in epoch " << epoch << ": " << (std::isfinite(train_loss) ? "the parameters" : "the loss")
-         << " became non-finite (learning rate " << lr << "); try a lower --lr or --clip-grad-norm";
-      throw NumericError(os.str());
-    }
+    if (!std::isfinite(param_sq) || !std::isfinite(train_loss))
+      throw_diverged(epoch, st_.step, lr,
+                     std::string(std::isfinite(train_loss) ? "the parameters" : "the loss") + " became non-finite");
     st_.history.add(r);
     st_.epoch = epoch;
     progress_.epoch_end(r, cfg_.epochs, best);
