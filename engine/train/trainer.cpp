@@ -48,8 +48,9 @@ struct RunState {
 
 class TrainingRun {
  public:
-  TrainingRun(const TrainConfig& cfg, Backend& be, const DatasetSplits& data, ProgressSink& progress)
-      : cfg_(cfg), be_(be), data_(data), progress_(progress) {}
+  TrainingRun(const TrainConfig& cfg, Backend& be, const DatasetSplits& data, ProgressSink& progress,
+              const TrainHooks& hooks)
+      : cfg_(cfg), be_(be), data_(data), progress_(progress), hooks_(hooks) {}
 
   TrainResult run();
 
@@ -67,6 +68,7 @@ class TrainingRun {
   Backend& be_;
   const DatasetSplits& data_;
   ProgressSink& progress_;
+  const TrainHooks& hooks_;
   std::string dir_;
   Dataset train_set_, val_set_;
   std::unique_ptr<DeviceDataset> train_dev_, val_dev_, test_dev_;
@@ -94,7 +96,7 @@ void TrainingRun::setup_data() {
   val_set_ = std::move(val);
   train_dev_ = std::make_unique<DeviceDataset>(be_, train_set_);
   val_dev_ = std::make_unique<DeviceDataset>(be_, val_set_);
-  test_dev_ = std::make_unique<DeviceDataset>(be_, data_.test);
+  if (hooks_.evaluate_test) test_dev_ = std::make_unique<DeviceDataset>(be_, data_.test);
 }
 
 void TrainingRun::setup_model() {
@@ -301,6 +303,10 @@ TrainResult TrainingRun::run() {
     write_json("history.json", st_.history.to_json());
     write_file_atomic(dir_ + "/history.csv", st_.history.to_csv());
     save_checkpoint_file("checkpoint.ckpt", false);
+    if (hooks_.after_epoch && !hooks_.after_epoch(r)) {
+      result.stopped_by_hook = true;
+      break;
+    }
   }
   result.stopped_early = st_.stopper.should_stop() && st_.epoch < cfg_.epochs;
   result.best_epoch = st_.epoch;
@@ -310,14 +316,21 @@ TrainResult TrainingRun::run() {
     progress_.message((result.stopped_early ? "early stopping: " : "") + std::string("restored the weights of epoch ") +
                       std::to_string(result.best_epoch) + " (best " + cfg_.monitor + ")");
   }
-  save_checkpoint_file("model.ckpt", true);
+  if (hooks_.save_final_model) save_checkpoint_file("model.ckpt", true);
 
-  result.test = evaluate(*net_, *test_dev_, *acc_, info_.mean, info_.std);
-  result.report = classification_report(result.test.confusion, info_.num_classes, info_.class_names);
-  nlohmann::json metrics = report_to_json(result.report);
-  metrics["test_accuracy"] = result.test.accuracy;
-  metrics["test_loss"] = result.test.loss;
-  metrics["test_samples"] = result.test.n;
+  nlohmann::json metrics = nlohmann::json::object();
+  if (test_dev_) {
+    result.test = evaluate(*net_, *test_dev_, *acc_, info_.mean, info_.std);
+    result.report = classification_report(result.test.confusion, info_.num_classes, info_.class_names);
+    metrics = report_to_json(result.report);
+    metrics["test_accuracy"] = result.test.accuracy;
+    metrics["test_loss"] = result.test.loss;
+    metrics["test_samples"] = result.test.n;
+  }
+  if (!st_.history.records().empty()) {
+    metrics["val_accuracy"] = st_.history.records().back().val_accuracy;
+    metrics["val_loss"] = st_.history.records().back().val_loss;
+  }
   metrics["best_epoch"] = result.best_epoch;
   metrics["epochs_run"] = st_.epoch;
   metrics["stopped_early"] = result.stopped_early;
@@ -340,8 +353,9 @@ TrainResult TrainingRun::run() {
 
 }  // namespace
 
-TrainResult train(const TrainConfig& cfg, Backend& be, const DatasetSplits& data, ProgressSink& progress) {
-  TrainingRun run(cfg, be, data, progress);
+TrainResult train(const TrainConfig& cfg, Backend& be, const DatasetSplits& data, ProgressSink& progress,
+                  const TrainHooks& hooks) {
+  TrainingRun run(cfg, be, data, progress, hooks);
   return run.run();
 }
 

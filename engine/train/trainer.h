@@ -3,6 +3,7 @@
 // schedule, the epoch loop (shuffle, optional augmentation, forward, fused softmax-cross-entropy,
 // backward, fused update), per-epoch validation, early stopping with best-weight restore, atomic
 // checkpoints every epoch, and one final evaluation on the test set.
+#include <functional>
 #include <string>
 
 #include "engine/backend/backend.h"
@@ -21,16 +22,31 @@ struct TrainResult {
   int best_epoch = 0;      // epoch whose weights are in model.ckpt (last epoch without early stopping)
   int epochs_run = 0;      // including epochs before a resume
   bool stopped_early = false;
+  bool stopped_by_hook = false;  // TrainHooks::after_epoch returned false
   EvalResult test;
   ClassificationReport report;
   double train_seconds = 0.0;  // time spent in training epochs in this process (excludes evaluation)
+};
+
+// Optional callbacks and switches for library callers (the tuner). The defaults reproduce gpu_train.
+struct TrainHooks {
+  // Called after every epoch (after validation and the epoch's checkpoint.ckpt is saved). Return
+  // false to stop training after this epoch (a pruned or paused trial); TrainResult::stopped_by_hook
+  // then says so. Exceptions propagate out of train().
+  std::function<bool(const EpochRecord&)> after_epoch;
+  // false: the test set is never uploaded or evaluated (hyperparameter search must not look at it);
+  // TrainResult::test stays empty and metrics.json holds validation results only.
+  bool evaluate_test = true;
+  // false: no model.ckpt (the tuner keeps checkpoint.ckpt for resuming and needs nothing else).
+  bool save_final_model = true;
 };
 
 // Run directory layout: config.json, history.json, history.csv, checkpoint.ckpt (latest epoch, for
 // --resume), model.ckpt (final/best weights), metrics.json (test metrics), summary.txt.
 // `cfg` must already be resolved (apply_recipe) and validated. With cfg.resume set, training continues
 // from that checkpoint (same run directory unless cfg.out is given).
-TrainResult train(const TrainConfig& cfg, Backend& be, const DatasetSplits& data, ProgressSink& progress);
+TrainResult train(const TrainConfig& cfg, Backend& be, const DatasetSplits& data, ProgressSink& progress,
+                  const TrainHooks& hooks = {});
 
 // Loads a checkpoint (model.ckpt or checkpoint.ckpt) and evaluates it on `test`.
 struct CheckpointEval {
