@@ -68,6 +68,25 @@ TEST(TrainHooks, AfterEpochStopsTrainingAndSkipsTestWhenAsked) {
   EXPECT_DOUBLE_EQ(m.at("val_accuracy").get<double>(), r.history.records().back().val_accuracy);
 }
 
+TEST(TrainHooks, TrackTestWritesACurveWithoutChangingTraining) {
+  test::TempDir dir("hooks-track");
+  CpuBackend be;
+  SilentProgress quiet;
+  TrainHooks track;
+  track.track_test = true;
+  const TrainResult tracked = train(quick_mlp(dir.file("a"), 2), be, mnist10k(), quiet, track);
+  const TrainResult plain = train(quick_mlp(dir.file("b"), 2), be, mnist10k(), quiet);
+  std::ifstream in(tracked.run_dir + "/test_curve.json");
+  const auto curve = nlohmann::json::parse(in);
+  ASSERT_EQ(curve.size(), 2u);
+  EXPECT_EQ(curve[1].at("epoch").get<int>(), 2);
+  EXPECT_DOUBLE_EQ(curve[1].at("test_accuracy").get<double>(), tracked.test.accuracy)
+      << "the last tracked point is the final model's test accuracy";
+  EXPECT_LE(curve[0].at("train_seconds").get<double>(), curve[1].at("train_seconds").get<double>());
+  EXPECT_EQ(tracked.test.correct, plain.test.correct) << "tracking must not change training";
+  EXPECT_FALSE(std::filesystem::exists(plain.run_dir + "/test_curve.json"));
+}
+
 TEST(TrainHooks, ResumingAStoppedRunContinuesWhereItStopped) {
   // The tuner pauses a trial at a rung (hook returns false) and later resumes it from its
   // checkpoint with the same config: the result equals an uninterrupted run of the same length.

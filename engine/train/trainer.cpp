@@ -96,7 +96,7 @@ void TrainingRun::setup_data() {
   val_set_ = std::move(val);
   train_dev_ = std::make_unique<DeviceDataset>(be_, train_set_);
   val_dev_ = std::make_unique<DeviceDataset>(be_, val_set_);
-  if (hooks_.evaluate_test) test_dev_ = std::make_unique<DeviceDataset>(be_, data_.test);
+  if (hooks_.evaluate_test || hooks_.track_test) test_dev_ = std::make_unique<DeviceDataset>(be_, data_.test);
 }
 
 void TrainingRun::setup_model() {
@@ -277,6 +277,7 @@ TrainResult TrainingRun::run() {
 
   TrainResult result;
   double train_seconds = 0.0;
+  nlohmann::json test_curve = nlohmann::json::array();
   while (st_.epoch < cfg_.epochs && !st_.stopper.should_stop()) {
     const int epoch = st_.epoch + 1;
     const auto t0 = Clock::now();
@@ -303,6 +304,12 @@ TrainResult TrainingRun::run() {
     write_json("history.json", st_.history.to_json());
     write_file_atomic(dir_ + "/history.csv", st_.history.to_csv());
     save_checkpoint_file("checkpoint.ckpt", false);
+    if (hooks_.track_test) {
+      const EvalResult t = evaluate(*net_, *test_dev_, *acc_, info_.mean, info_.std);
+      test_curve.push_back({{"epoch", epoch}, {"train_seconds", train_seconds}, {"test_accuracy", t.accuracy},
+                            {"test_loss", t.loss}});
+      write_json("test_curve.json", test_curve);
+    }
     if (hooks_.after_epoch && !hooks_.after_epoch(r)) {
       result.stopped_by_hook = true;
       break;
@@ -319,7 +326,7 @@ TrainResult TrainingRun::run() {
   if (hooks_.save_final_model) save_checkpoint_file("model.ckpt", true);
 
   nlohmann::json metrics = nlohmann::json::object();
-  if (test_dev_) {
+  if (hooks_.evaluate_test) {
     result.test = evaluate(*net_, *test_dev_, *acc_, info_.mean, info_.std);
     result.report = classification_report(result.test.confusion, info_.num_classes, info_.class_names);
     metrics = report_to_json(result.report);

@@ -39,6 +39,11 @@ struct TrainHooks {
   bool evaluate_test = true;
   // false: no model.ckpt (the tuner keeps checkpoint.ckpt for resuming and needs nothing else).
   bool save_final_model = true;
+  // true (benchmarks only, gpu_train --track-test): evaluate the test set after every epoch, outside
+  // the timed epoch, and write test_curve.json ([{epoch, train_seconds, test_accuracy, test_loss}],
+  // train_seconds cumulative) so "time to reach a test accuracy" can be measured. Nothing reads it
+  // back: it never influences training or model selection.
+  bool track_test = false;
 };
 
 // Run directory layout: config.json, history.json, history.csv, checkpoint.ckpt (latest epoch, for
