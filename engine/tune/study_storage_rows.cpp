@@ -1,0 +1,184 @@
+// Row <-> struct conversions shared by the study storage implementation; see study_storage_rows.h.
+#include "engine/tune/study_storage_rows.h"
+
+#include <chrono>
+#include <unordered_map>
+
+namespace gd::tune::storage_detail {
+namespace {
+
+const char* const kTrialColumns =
+    "id, number, state, params, value, fail_reason, sampler, device, duration_s, attrs, worker, retry_of, "
+    "started_at, heartbeat_at, finished_at";
+
+TrialRecord read_record(const sqlite::Stmt& s, const std::string& db_path) {
+  TrialRecord r;
+  Trial& t = r.trial;
+  t.id = s.int_at(0);
+  t.number = static_cast<int>(s.int_at(1));
+  const std::string tag = "trial " + std::to_string(t.number) + " (id " + std::to_string(t.id) + ")";
+  try {
+    t.state = trial_state_from_string(s.text_at(2));
+  } catch (const DataError& e) {
+    throw DataError("study database '" + db_path + "': " + tag + ": " + e.what());
+  }
+  t.params = parse_json_column(db_path, s.text_at(3), "params of " + tag);
+  t.value = s.optional_double_at(4);
+  t.fail_reason = s.text_at(5);
+  t.sampler = s.text_at(6);
+  t.device = s.text_at(7);
+  t.duration_s = s.double_at(8);
+  t.attrs = parse_json_column(db_path, s.text_at(9), "attrs of " + tag);
+  r.worker = s.text_at(10);
+  r.retry_of = s.optional_int_at(11);
+  r.started_at = s.double_at(12);
+  r.heartbeat_at = s.double_at(13);
+  r.finished_at = s.optional_double_at(14);
+  if (!t.params.is_object() || !t.attrs.is_object()) {
+    throw DataError("study database '" + db_path + "': params and attrs of " + tag + " must be JSON objects");
+  }
+  return r;
+}
+
+}  // namespace
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+nlohmann::json parse_json_column(const std::string& db_path, const std::string& text, const std::string& what) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError("study database '" + db_path + "': " + what + " is not valid JSON (" + e.what() + ")");
+  }
+}
+
+std::string json_text(const nlohmann::json& j, const std::string& what) {
+  try {
+    return j.dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(what + " cannot be stored: " + e.what());
+  }
+}
+
+std::string json_preview(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<TrialRecord> load_records(sqlite::Db& db, int64_t study_id) {
+  std::vector<TrialRecord> out;
+  std::unordered_map<int64_t, size_t> index;
+  {
+    sqlite::Stmt s(db, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = ?1 ORDER BY number");
+    s.bind(1, study_id);
+    while (s.step()) {
+      out.push_back(read_record(s, db.path()));
+      index[out.back().trial.id] = out.size() - 1;
+    }
+  }
+  sqlite::Stmt v(db,
+                 "SELECT v.trial_id, v.step, v.value FROM trial_values v JOIN trials t ON t.id = v.trial_id "
+                 "WHERE t.study_id = ?1 ORDER BY v.trial_id, v.step");
+  v.bind(1, study_id);
+  while (v.step()) {
+    const auto it = index.find(v.int_at(0));
+    if (it == index.end()) continue;  // cannot happen inside one read transaction
+    out[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
+  }
+  return out;
+}
+
+std::optional<TrialRecord> load_record(sqlite::Db& db, int64_t trial_id) {
+  std::optional<TrialRecord> r;
+  {
+    sqlite::Stmt s(db, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?1");
+    s.bind(1, trial_id);
+    if (!s.step()) return std::nullopt;
+    r = read_record(s, db.path());
+  }
+  sqlite::Stmt v(db, "SELECT step, value FROM trial_values WHERE trial_id = ?1 ORDER BY step");
+  v.bind(1, trial_id);
+  while (v.step()) r->trial.intermediate.emplace_back(static_cast<int>(v.int_at(0)), v.double_at(1));
+  return r;
+}
+
+std::vector<Trial> trials_of(std::vector<TrialRecord> records) {
+  std::vector<Trial> out;
+  out.reserve(records.size());
+  for (TrialRecord& r : records) out.push_back(std::move(r.trial));
+  return out;
+}
+
+std::optional<Study> find_study_row(sqlite::Db& db, const std::string& name) {
+  sqlite::Stmt s(db, "SELECT id, name, direction, space, config, created_at FROM studies WHERE name = ?1");
+  s.bind(1, name);
+  if (!s.step()) return std::nullopt;
+  Study st;
+  st.id = s.int_at(0);
+  st.name = s.text_at(1);
+  try {
+    st.direction = direction_from_string(s.text_at(2));
+  } catch (const ConfigError& e) {
+    throw DataError("study database '" + db.path() + "': study '" + name + "': " + e.what());
+  }
+  st.space = parse_json_column(db.path(), s.text_at(3), "search space of study '" + name + "'");
+  st.config = parse_json_column(db.path(), s.text_at(4), "config of study '" + name + "'");
+  st.created_at = s.double_at(5);
+  return st;
+}
+
+Trial insert_running_trial(sqlite::Db& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
+                           const std::string& device, const nlohmann::json& attrs,
+                           const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
+                           const WorkerIdentity& worker) {
+  const int64_t number =
+      db.query_int("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = " + std::to_string(study_id));
+  const double now = now_s();
+  {
+    sqlite::Stmt ins(db,
+                     "INSERT INTO trials (study_id, number, state, params, sampler, device, attrs, worker, "
+                     "worker_start, heartbeat_at, started_at, segment_started_at, retry_of) "
+                     "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10)");
+    ins.bind(1, study_id)
+        .bind(2, number)
+        .bind(3, json_text(params, "params of a new trial"))
+        .bind(4, sampler)
+        .bind(5, device);
+    ins.bind(6, json_text(attrs, "attrs of a new trial"))
+        .bind(7, worker.id())
+        .bind(8, worker.start_ticks)
+        .bind(9, now)
+        .bind(10, retry_of);
+    ins.run();
+  }
+  const int64_t id = db.last_insert_rowid();
+  sqlite::Stmt val(db, "INSERT INTO trial_values (trial_id, step, value) VALUES (?1, ?2, ?3)");
+  for (const auto& [step, value] : intermediate) {
+    val.reset();
+    val.bind(1, id).bind(2, step).bind(3, value);
+    val.run();
+  }
+  Trial t;
+  t.id = id;
+  t.number = static_cast<int>(number);
+  t.state = TrialState::Running;
+  t.params = params;
+  t.intermediate = intermediate;
+  t.sampler = sampler;
+  t.device = device;
+  t.attrs = attrs;
+  return t;
+}
+
+void merge_attrs(nlohmann::json& attrs, const nlohmann::json& patch, const std::string& what) {
+  if (patch.is_null()) return;
+  if (!patch.is_object()) {
+    throw ConfigError("attrs update for " + what + " must be a JSON object (a merge patch), got " +
+                      json_preview(patch));
+  }
+  attrs.merge_patch(patch);
+}
+
+}  // namespace gd::tune::storage_detail

@@ -1,0 +1,45 @@
+#pragma once
+// Internal to engine/tune/study_storage*.cpp: reading study and trial rows into structs, JSON
+// columns, the clock. Not for use outside the storage implementation.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/tune/sqlite_db.h"
+#include "engine/tune/study_storage.h"
+
+namespace gd::tune::storage_detail {
+
+// Wall clock, unix seconds.
+double now_s();
+
+// Parses a JSON column; DataError naming the database, `what` (e.g. "params of trial 7") and the
+// parse error when the text is not JSON.
+nlohmann::json parse_json_column(const std::string& db_path, const std::string& text, const std::string& what);
+
+// JSON text to store; ConfigError naming `what` when a string in it is not valid UTF-8.
+std::string json_text(const nlohmann::json& j, const std::string& what);
+// JSON text for an error message (invalid UTF-8 replaced, never throws).
+std::string json_preview(const nlohmann::json& j);
+
+// Every trial of a study ordered by number, with intermediate values ordered by step.
+std::vector<TrialRecord> load_records(sqlite::Db& db, int64_t study_id);
+std::optional<TrialRecord> load_record(sqlite::Db& db, int64_t trial_id);
+std::vector<Trial> trials_of(std::vector<TrialRecord> records);
+
+// The study row with this name, or nullopt.
+std::optional<Study> find_study_row(sqlite::Db& db, const std::string& name);
+
+// Inserts a Running trial for `worker` with the next free number of the study; returns it as
+// stored (intermediate values are inserted too).
+Trial insert_running_trial(sqlite::Db& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
+                           const std::string& device, const nlohmann::json& attrs,
+                           const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
+                           const WorkerIdentity& worker);
+
+// Applies an RFC 7396 merge patch to `attrs`; ConfigError when the patch is not an object.
+void merge_attrs(nlohmann::json& attrs, const nlohmann::json& patch, const std::string& what);
+
+}  // namespace gd::tune::storage_detail
