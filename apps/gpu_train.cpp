@@ -11,6 +11,7 @@
 #include "engine/core/error.h"
 #include "engine/data/registry.h"
 #include "engine/model/spec.h"
+#include "engine/report/training_report.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/trainer.h"
 
@@ -33,7 +34,7 @@ int run(int argc, char** argv) {
   app.get_formatter()->column_width(34);
   TrainConfig cfg;
   ExplicitFlags set;
-  std::string evaluate_path;
+  std::string evaluate_path, report_path;
   bool quiet = false, no_download = false;
 
   app.add_option("--arch", cfg.arch, "mlp | cnn | lcnn | a spec string such as \"conv32k5p2,relu,pool2,fc128,fc10\"")
@@ -78,7 +79,15 @@ int run(int argc, char** argv) {
   app.add_option("--out", cfg.out, "run directory (default: runs/<arch>-<date>-<time>)");
   app.add_option("--resume", cfg.resume, "continue training from a checkpoint (checkpoint.ckpt of a run directory)");
   app.add_option("--evaluate", evaluate_path, "evaluate a saved checkpoint on the test set and exit");
+  auto* o_report = app.add_option("--report", report_path,
+                                  "after training, write a self-contained HTML report (default path: "
+                                  "<run dir>/report.html); gpu_eval --report does the same for a saved model")
+                      ->expected(0, 1);
   app.add_flag("--quiet", quiet, "print only the final results");
+  TrainHooks hooks;
+  app.add_flag("--track-test", hooks.track_test,
+               "benchmarks only: also evaluate the test set after every epoch (untimed) into "
+               "<run dir>/test_curve.json; never used for training decisions");
 
   try {
     app.parse(argc, argv);
@@ -98,6 +107,8 @@ int run(int argc, char** argv) {
 
   ConsoleProgress progress(stdout, quiet);
   try {
+    GD_CHECK_T(evaluate_path.empty() || o_report->count() == 0, ConfigError,
+               "--report with --evaluate: use gpu_eval --checkpoint " << evaluate_path << " --report PATH");
     if (cfg.threads > 0) omp_set_num_threads(cfg.threads);
     if (!cfg.resume.empty()) {
       // Continue with the stored configuration; --epochs may extend it, --out may redirect it.
@@ -138,8 +149,10 @@ int run(int argc, char** argv) {
                   cfg.optim.weight_decay, cfg.schedule.name.c_str(), cfg.epochs,
                   static_cast<long long>(cfg.batch_size), static_cast<unsigned long long>(cfg.seed));
     progress.message(line);
-    const TrainResult r = train(cfg, *backend, data, progress);
+    const TrainResult r = train(cfg, *backend, data, progress, hooks);
     print_final(r, stdout);
+    if (o_report->count() > 0)
+      std::printf("report: %s\n", report::write_training_report(r, cfg, *backend, data, report_path).c_str());
     return 0;
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "gpu_train: error: %s\n", e.what());
