@@ -11,6 +11,7 @@
 #include "engine/report/base64.h"
 #include "engine/report/chart.h"
 #include "engine/report/config_table.h"
+#include "engine/image/png_encode.h"
 #include "engine/report/digit_image.h"
 #include "engine/report/heatmap.h"
 #include "engine/report/html_document.h"

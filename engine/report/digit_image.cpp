@@ -1,9 +1,8 @@
 // Dataset samples -> PNG data URIs (see digit_image.h).
 #include "engine/report/digit_image.h"
 
-#include <stb_image_write.h>
-
 #include "engine/core/error.h"
+#include "engine/image/png_encode.h"
 #include "engine/report/base64.h"
 #include "engine/report/html_escape.h"
 
@@ -24,24 +23,6 @@ GrayImage sample_image(const Dataset& d, int64_t i) {
     img.pixels[static_cast<size_t>(p)] = static_cast<uint8_t>((sum + d.channels / 2) / d.channels);
   }
   return img;
-}
-
-namespace {
-void append_bytes(void* context, void* data, int size) {
-  static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
-}
-}  // namespace
-
-std::string encode_png(const GrayImage& img) {
-  GD_CHECK_SHAPE(img.width > 0 && img.height > 0 &&
-                     img.pixels.size() == static_cast<size_t>(img.width) * static_cast<size_t>(img.height),
-                 "encode_png: image is " << img.width << "x" << img.height << " with " << img.pixels.size()
-                                         << " pixels");
-  std::string png;
-  const int ok = stbi_write_png_to_func(append_bytes, &png, img.width, img.height, 1, img.pixels.data(), img.width);
-  GD_CHECK(ok != 0 && !png.empty(), "encode_png: stb_image_write failed on a " << img.width << "x" << img.height
-                                                                              << " image");
-  return png;
 }
 
 std::string png_data_uri(const GrayImage& img) { return "data:image/png;base64," + base64_encode(encode_png(img)); }

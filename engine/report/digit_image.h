@@ -1,6 +1,7 @@
 #pragma once
 // Digit samples as images for reports: one sample of a Dataset as a grayscale image, PNG-encoded in
-// memory (stb_image_write) and wrapped in a data: URI so the report needs no side files.
+// memory (gd::encode_png, engine/image/png_encode.h) and wrapped in a data: URI so the report needs
+// no side files.
 #include <cstdint>
 #include <string>
 
@@ -12,10 +13,6 @@ namespace gd::report {
 // Sample i of `d` as a width x height image, pixels as stored (light digit on dark background).
 // Multi-channel samples are averaged over channels. Throws ShapeError for i outside [0, d.n).
 GrayImage sample_image(const Dataset& d, int64_t i);
-
-// PNG file bytes of an 8-bit grayscale image. Throws ShapeError for an empty image and Error when
-// the encoder fails.
-std::string encode_png(const GrayImage& img);
 
 // "data:image/png;base64,..." for the image.
 std::string png_data_uri(const GrayImage& img);
