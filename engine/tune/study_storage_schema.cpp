@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -105,23 +106,32 @@ void check_existing_file(const std::string& path, const struct stat& st) {
     throw DataError("study database '" + path +
                     "' is an empty file (0 bytes), not a study database; remove it to start a new study there");
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw DataError("cannot read study database '" + path + "': " + errno_text(errno));
-  char header[16] = {};
-  const ssize_t got = ::read(fd, header, sizeof(header));
-  const int err = errno;
-  ::close(fd);
-  if (got < 0) throw DataError("cannot read study database '" + path + "': " + errno_text(err));
-  static const char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
-  if (got < 16 || std::memcmp(header, kMagic, 16) != 0) {
-    throw DataError("study database '" + path + "' is not a SQLite database (its first bytes are \"" +
-                    printable_prefix(std::string(header, static_cast<size_t>(got))) +
-                    "\", expected \"SQLite format 3\")");
-  }
+  // The header is NOT read here: closing any descriptor of the database file drops every POSIX
+  // lock this process's SQLite connections hold on it (another StudyStorage of this process would
+  // then look dead to other processes, which may reset the WAL under it). A non-SQLite file is
+  // reported from SQLITE_NOTADB instead (not_a_database_error), when no connection can hold it.
   if (::access(path.c_str(), W_OK) != 0) {
     throw DataError("study database '" + path + "' is read-only (" + errno_text(errno) +
                     "); workers must be able to write it");
   }
+}
+
+// Message for a file SQLite refused as "not a database": shows its first bytes. Reading them is safe
+// here, since no connection of this process can be using a file that is not a database.
+DataError not_a_database_error(const std::string& path) {
+  static const char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+  char header[16] = {};
+  ssize_t got = -1;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    got = ::read(fd, header, sizeof(header));
+    ::close(fd);
+  }
+  if (got >= 16 && std::memcmp(header, kMagic, 16) == 0)
+    return DataError("study database '" + path + "' is damaged: SQLite refuses it as not a database");
+  return DataError("study database '" + path + "' is not a SQLite database (its first bytes are \"" +
+                   printable_prefix(std::string(header, static_cast<size_t>(std::max<ssize_t>(got, 0)))) +
+                   "\", expected \"SQLite format 3\")");
 }
 
 void check_dir_writable(const std::string& path) {
@@ -285,7 +295,8 @@ std::unique_ptr<sqlite::Db> open_study_db(const std::string& path, int busy_time
   } catch (const sqlite::SqliteError& e) {
     const int primary = e.code() & 0xff;
     std::string what = e.what();
-    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+    if (primary == SQLITE_NOTADB) throw not_a_database_error(path);
+    if (primary == SQLITE_CORRUPT) {
       throw DataError("study database '" + path + "' is damaged or not a SQLite database: " + what);
     }
     throw DataError("cannot open study database '" + path + "': " + what);

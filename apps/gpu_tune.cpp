@@ -1,0 +1,352 @@
+// gpu_tune: hyperparameter search over a search-space file, with random/grid/TPE/GP samplers,
+// median or ASHA pruning, studies persisted in SQLite (continue with the same --study), several
+// worker processes (--parallel), and a final retrain of the best configuration evaluated once on
+// the test set. See `gpu_tune --help`, docs/tuning.md and docs/search-spaces.md.
+#include <omp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/backend/backend.h"
+#include "engine/core/error.h"
+#include "engine/report/study_report.h"
+#include "engine/train/atomic_file.h"
+#include "engine/tune/objective.h"
+#include "engine/tune/pruner_factory.h"
+#include "engine/tune/sampler.h"
+#include "engine/tune/final_model.h"
+#include "engine/tune/search_space.h"
+#include "engine/tune/study_storage.h"
+#include "engine/tune/trial_config.h"
+#include "engine/tune/tune_worker.h"
+
+namespace {
+
+using namespace gd;
+using namespace gd::tune;
+
+std::atomic<int> g_interrupts{0};
+void on_interrupt(int) {
+  // First Ctrl-C: finish the running trials, then stop. Second: stop now (running trials are
+  // recovered and retried by the next gpu_tune on this study).
+  if (++g_interrupts >= 2) _exit(130);
+}
+
+std::string params_text(const nlohmann::json& p) {
+  std::string s;
+  for (auto it = p.begin(); it != p.end(); ++it) {
+    if (!s.empty()) s += ' ';
+    s += it.key() + "=";
+    if (it->is_number_float()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.4g", it->get<double>());
+      s += buf;
+    } else {
+      s += it->is_string() ? it->get<std::string>() : it->dump();
+    }
+  }
+  return s;
+}
+
+void print_event(const TrialEvent& ev, const std::string& metric, int worker) {
+  const Trial& t = ev.trial;
+  char head[160];
+  std::snprintf(head, sizeof head, "[w%d] trial %3d %-8s", worker, t.number, to_string(t.state));
+  std::string value = t.value ? (metric + " " + std::to_string(*t.value)) : std::string("no value");
+  std::printf("%s %s  %.1f s%s%s  | %s\n", head, value.c_str(), ev.seconds,
+              ev.kind == JobKind::Resumed ? " (promoted, resumed)" : ev.kind == JobKind::Retry ? " (retry)" : "",
+              ev.note.empty() ? "" : ("  " + ev.note).c_str(), params_text(t.params).c_str());
+  std::fflush(stdout);
+}
+
+void print_summary(StudyStorage& storage, const Study& study, int top) {
+  std::vector<Trial> all = storage.trials(study);
+  int counts[4] = {0, 0, 0, 0};
+  for (const Trial& t : all) ++counts[static_cast<int>(t.state)];
+  std::printf("\nstudy '%s': %zu trials (%d complete, %d pruned, %d failed, %d running)\n", study.name.c_str(),
+              all.size(), counts[1], counts[2], counts[3], counts[0]);
+  std::vector<Trial> done;
+  for (const Trial& t : all)
+    if (t.state == TrialState::Complete && t.value) done.push_back(t);
+  std::sort(done.begin(), done.end(), [&](const Trial& a, const Trial& b) {
+    return better(study.direction, *a.value, *b.value) || (*a.value == *b.value && a.number < b.number);
+  });
+  const std::string metric = study.config.value("metric", std::string("value"));
+  for (size_t i = 0; i < done.size() && static_cast<int>(i) < top; ++i)
+    std::printf("  #%zu trial %3d  %s %.4f  %s\n", i + 1, done[i].number, metric.c_str(), *done[i].value,
+                params_text(done[i].params).c_str());
+}
+
+int run_workers(const std::string& storage_path, const Study& study, const WorkerOptions& base, int parallel,
+                const std::string& device, int threads) {
+  auto work = [&](int worker_index) -> int {
+    StudyStorage storage(storage_path);  // one connection per process
+    std::string notice;
+    auto backend = make_backend(parse_device_request(device), &notice);
+    if (!notice.empty() && worker_index == 0) std::printf("note: %s\n", notice.c_str());
+    TuneWorker worker(storage, study, *backend, base);
+    const std::string metric = study.config.value("metric", std::string("value"));
+    return worker.run([&](const TrialEvent& ev) { print_event(ev, metric, worker_index); },
+                      [] { return g_interrupts.load() > 0; });
+  };
+  if (parallel <= 1) {
+    if (threads > 0) omp_set_num_threads(threads);
+    work(0);
+    return 0;
+  }
+  std::fflush(stdout);
+  std::vector<pid_t> children;
+  for (int w = 0; w < parallel; ++w) {
+    const pid_t pid = fork();
+    GD_CHECK(pid >= 0, "gpu_tune: fork failed: " << std::strerror(errno));
+    if (pid == 0) {
+      int rc = 0;
+      try {
+        omp_set_num_threads(threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / parallel));
+        work(w);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "gpu_tune: worker %d: error: %s\n", w, e.what());
+        rc = 1;
+      }
+      std::fflush(stdout);
+      _exit(rc);
+    }
+    children.push_back(pid);
+  }
+  int failures = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+  }
+  GD_CHECK(failures == 0, failures << " of " << parallel << " worker processes failed (see above)");
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"gpu_tune: hyperparameter search (random, grid, TPE, Gaussian-process BO; median or ASHA "
+               "pruning) with studies persisted in SQLite.\nRe-running with the same --study continues it "
+               "(trials interrupted by a crash are retried). Search-space format: docs/search-spaces.md"};
+  app.get_formatter()->column_width(34);
+  std::string study_name, storage_path = "runs/studies.db", space_path, runs_dir = "runs/tune";
+  std::string sampler, sampler_options = "{}", pruner = "", report_path;
+  ObjectiveConfig objective;
+  int trials = 20, parallel = 1, eta = 3, min_epochs = 1, top = 5;
+  uint64_t seed = 1;
+  bool no_final = false, list = false, report_only = false, no_download = false;
+  app.add_option("--study", study_name, "study name (created on first use, continued afterwards)");
+  app.add_option("--storage", storage_path, "SQLite file holding the studies")->capture_default_str();
+  auto* o_space = app.add_option("--space", space_path, "search-space TOML file (when creating a study), e.g. spaces/mlp.toml");
+  auto* o_arch = app.add_option("--arch", objective.arch, "mlp | cnn | lcnn | spec string | spec template with {param}")->capture_default_str();
+  auto* o_metric = app.add_option("--metric", objective.metric, "objective: val_accuracy (maximised) | val_loss (minimised)")->capture_default_str();
+  auto* o_epochs = app.add_option("--epochs", objective.max_epochs, "epochs per full trial (schedule horizon, ASHA's max resource)")->capture_default_str();
+  auto* o_dataset = app.add_option("--dataset", objective.data.dataset, "mnist | mnist-10k | fashion-mnist | kmnist | usps")->capture_default_str();
+  app.add_option("--data-dir", objective.data.data_dir, "directory holding the dataset files");
+  app.add_option("--cache-dir", objective.data.cache_dir, "download cache");
+  app.add_flag("--no-download", no_download, "never download missing files");
+  auto* o_limit = app.add_option("--limit-train", objective.limit_train, "use only this many training images per trial (0 = all)")->capture_default_str();
+  auto* o_val = app.add_option("--val-split", objective.val_split, "validation fraction the objective is measured on")->capture_default_str();
+  app.add_option("--device", objective.device, "auto | cpu | cuda")->capture_default_str();
+  app.add_option("--threads", objective.threads, "CPU threads per worker (0 = cores / --parallel)")->capture_default_str();
+  app.add_option("--sampler", sampler, "random | grid | tpe | gp | coarse-fine (default: the study's last, else tpe)");
+  app.add_option("--sampler-options", sampler_options, "JSON object of sampler options, e.g. '{\"n_startup\": 8}'")->capture_default_str();
+  app.add_option("--pruner", pruner, "none | median | asha (default: the study's, else none)");
+  app.add_option("--eta", eta, "ASHA reduction factor")->capture_default_str();
+  app.add_option("--min-epochs", min_epochs, "ASHA bottom-rung epochs")->capture_default_str();
+  app.add_option("--trials", trials, "new trials to run in this invocation")->capture_default_str();
+  app.add_option("--parallel", parallel, "worker processes")->capture_default_str();
+  app.add_option("--seed", seed, "sampler seed")->capture_default_str();
+  app.add_option("--runs-dir", runs_dir, "where trial run directories go")->capture_default_str();
+  app.add_flag("--no-final", no_final, "skip retraining the best configuration on train+validation and testing it");
+  auto* o_report = app.add_option("--report", report_path, "write the study's HTML report (default path: <runs-dir>/<study>/report.html)")
+                       ->expected(0, 1);
+  app.add_flag("--report-only", report_only, "only write the report (with --report); run no trials");
+  app.add_flag("--list", list, "list the studies in --storage and exit");
+  std::string export_path, evaluate_params;
+  app.add_option("--export", export_path, "write the study's trials (params, state, values, curves, attrs) as JSON and exit");
+  app.add_option("--evaluate", evaluate_params,
+                 "run ONE trial of the study's objective with these parameters (a JSON object), outside the "
+                 "study, print {\"value\": ...} and exit (lets other tuners, e.g. Optuna, drive the same objective)");
+  app.add_option("--top", top, "best trials to print")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  objective.data.allow_download = !no_download;
+  signal(SIGINT, on_interrupt);
+  signal(SIGTERM, on_interrupt);
+  try {
+    GD_CHECK_T(trials >= 0, ConfigError, "--trials must be >= 0, got " << trials);
+    GD_CHECK_T(parallel >= 1 && parallel <= 64, ConfigError, "--parallel must be in [1, 64], got " << parallel);
+    const std::filesystem::path parent = std::filesystem::path(storage_path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    StudyStorage storage(storage_path);
+    if (list) {
+      for (const Study& s : storage.studies()) {
+        const auto n = storage.trials(s).size();
+        std::printf("%-24s %-9s %4zu trials  arch %s\n", s.name.c_str(), to_string(s.direction), n,
+                    s.config.value("arch", std::string("?")).c_str());
+      }
+      return 0;
+    }
+    GD_CHECK_T(!study_name.empty(), ConfigError, "--study is required (or --list)");
+
+    std::optional<Study> found = storage.find_study(study_name);
+    // Sampler and pruner: flags, else what the study used last. Checked before anything is stored.
+    if (sampler.empty())
+      sampler = found ? storage.study_attr(*found, "sampler").value_or("tpe").get<std::string>() : "tpe";
+    nlohmann::json pruner_cfg;
+    if (pruner.empty()) {
+      pruner_cfg = found ? storage.study_attr(*found, "pruner").value_or(nlohmann::json{{"type", "none"}})
+                         : nlohmann::json{{"type", "none"}};
+    } else if (pruner == "asha") {
+      pruner_cfg = {{"type", "asha"}, {"reduction_factor", eta}, {"min_resource", min_epochs}};
+    } else {
+      pruner_cfg = {{"type", pruner}};
+    }
+    const nlohmann::json sampler_opts = nlohmann::json::parse(sampler_options);
+    make_sampler(sampler, sampler_opts);
+    make_pruner(pruner_cfg, found ? objective_from_json(found->config).max_epochs : objective.max_epochs);
+
+    if (pruner_cfg.value("type", std::string()) == "asha" && (found || !space_path.empty())) {
+      const SearchSpace sp = found ? SearchSpace::from_json(found->space, "study '" + study_name + "'")
+                                   : SearchSpace::from_toml_file(space_path);
+      GD_CHECK_T(sp.index_of("epochs") < 0, ConfigError,
+                 "--pruner asha allocates epochs itself (rungs up to --epochs), but the search space has a parameter "
+                 "'epochs'; remove it from the space or use --pruner median");
+    }
+    Study study;
+    if (!found) {
+      GD_CHECK_T(!space_path.empty(), ConfigError,
+                 "study '" << study_name << "' does not exist in " << storage_path << ": give --space to create it");
+      const SearchSpace space = SearchSpace::from_toml_file(space_path);
+      validate(objective);
+      std::vector<std::string> names;
+      for (const auto& p : space.params()) names.push_back(p.name);
+      check_param_names(objective, names);
+      study = storage.create_study(study_name, metric_direction(objective.metric), space.to_json(), to_json(objective));
+      std::printf("created study '%s' in %s: %zu parameters from %s, objective %s of %s, %d epochs per trial\n",
+                  study_name.c_str(), storage_path.c_str(), space.params().size(), space_path.c_str(),
+                  objective.metric.c_str(), objective.arch.c_str(), objective.max_epochs);
+    } else {
+      study = *found;
+      for (CLI::Option* o : {o_space, o_arch, o_metric, o_epochs, o_dataset, o_limit, o_val})
+        GD_CHECK_T(o->count() == 0, ConfigError,
+                   "study '" << study_name << "' already exists: " << o->get_name()
+                             << " only applies when a study is created (its objective and space are stored; use a new --study)");
+      const ObjectiveConfig stored = objective_from_json(study.config);
+      std::printf("continuing study '%s' (%zu trials so far; objective %s of %s)\n", study_name.c_str(),
+                  storage.trials(study).size(), stored.metric.c_str(), stored.arch.c_str());
+      objective.max_epochs = stored.max_epochs;
+    }
+
+    if (!export_path.empty()) {
+      nlohmann::json out = {{"study", study.name},
+                            {"direction", to_string(study.direction)},
+                            {"space", study.space},
+                            {"objective", study.config},
+                            {"attrs", storage.study_attrs(study)},
+                            {"trials", nlohmann::json::array()}};
+      for (const TrialRecord& r : storage.trial_records(study)) {
+        const Trial& t = r.trial;
+        nlohmann::json curve = nlohmann::json::array();
+        for (const auto& [step, v] : t.intermediate) curve.push_back({step, v});
+        out["trials"].push_back({{"number", t.number}, {"state", to_string(t.state)}, {"params", t.params},
+                                 {"value", t.value ? nlohmann::json(*t.value) : nlohmann::json(nullptr)},
+                                 {"intermediate", curve}, {"fail_reason", t.fail_reason}, {"sampler", t.sampler},
+                                 {"device", t.device}, {"attrs", t.attrs}, {"worker", r.worker},
+                                 {"started_at", r.started_at}});
+      }
+      write_file_atomic(export_path, out.dump(1) + "\n");
+      std::printf("exported %zu trials to %s\n", out["trials"].size(), export_path.c_str());
+      return 0;
+    }
+    if (!evaluate_params.empty()) {
+      const ObjectiveConfig stored = objective_from_json(study.config);
+      const nlohmann::json params = nlohmann::json::parse(evaluate_params);
+      SearchSpace::from_json(study.space, "study '" + study.name + "'").validate_params(params);
+      if (objective.threads > 0) omp_set_num_threads(objective.threads);
+      std::string notice;
+      auto backend = make_backend(parse_device_request(stored.device), &notice);
+      TrialRunner runner(stored, *backend);
+      const std::string dir = runs_dir + "/" + study_name + "/evaluate-" + std::to_string(getpid());
+      const TrialOutcome out = runner.run(params, dir, nullptr);
+      std::filesystem::remove_all(dir);
+      nlohmann::json j = {{"value", out.value ? nlohmann::json(*out.value) : nlohmann::json(nullptr)},
+                          {"state", out.end == TrialOutcome::End::Failed ? "failed" : "complete"},
+                          {"fail_reason", out.fail_reason}, {"seconds", out.seconds}, {"metrics", out.metrics}};
+      std::printf("%s\n", j.dump().c_str());
+      return out.end == TrialOutcome::End::Failed ? 1 : 0;
+    }
+    if (o_report->count() > 0 && report_only) {
+      if (report_path.empty()) report_path = runs_dir + "/" + study_name + "/report.html";
+      std::printf("report: %s\n", report::write_study_report(storage, study, report_path).c_str());
+      return 0;
+    }
+
+    if (const auto prev = storage.study_attr(study, "pruner"); prev && *prev != pruner_cfg && !storage.trials(study).empty())
+      std::printf("note: the pruner changes from %s to %s for this study\n", prev->dump().c_str(), pruner_cfg.dump().c_str());
+    storage.set_study_attr(study, "sampler", sampler);
+    storage.set_study_attr(study, "pruner", pruner_cfg);
+
+    WorkerOptions w;
+    w.sampler = sampler;
+    w.sampler_options = sampler_opts;
+    w.pruner = pruner_cfg;
+    w.seed = seed;
+    w.runs_dir = runs_dir;
+    w.device_label = objective.device;
+    w.trial_limit = static_cast<int64_t>(storage.trials(study).size()) + trials;
+    if (trials > 0) {
+      std::printf("running %d trials with the %s sampler, pruner %s, %d worker%s\n", trials, sampler.c_str(),
+                  pruner_cfg.value("type", std::string("none")).c_str(), parallel, parallel > 1 ? "s" : "");
+      std::fflush(stdout);
+      const ObjectiveConfig stored = objective_from_json(study.config);
+      run_workers(storage_path, study, w, parallel, stored.device, objective.threads);
+    }
+    print_summary(storage, study, top);
+
+    if (!no_final && g_interrupts.load() == 0 && storage.best_trial(study)) {
+      std::string notice;
+      const ObjectiveConfig stored = objective_from_json(study.config);
+      if (objective.threads > 0) omp_set_num_threads(objective.threads);
+      auto backend = make_backend(parse_device_request(stored.device), &notice);
+      ConsoleProgress progress(stdout, /*quiet=*/true);
+      const FinalModel f = retrain_best(storage, study, *backend, runs_dir + "/" + study_name + "/final", progress);
+      std::printf("\nfinal: trial %d (validation %s %.4f) retrained on train+validation for %d epochs: "
+                  "test accuracy %.2f%%, test loss %.4f (test set used once)\n  model: %s/model.ckpt\n",
+                  f.trial_number, stored.metric.c_str(), f.validation_value, f.epochs, 100.0 * f.test_accuracy,
+                  f.test_loss, f.run_dir.c_str());
+    }
+    if (o_report->count() > 0) {
+      if (report_path.empty()) report_path = runs_dir + "/" + study_name + "/report.html";
+      std::printf("report: %s\n", report::write_study_report(storage, study, report_path).c_str());
+    }
+    return g_interrupts.load() > 0 ? 130 : 0;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "gpu_tune: error: %s\n", e.what());
+    return 2;
+  } catch (const nlohmann::json::exception& e) {
+    std::fprintf(stderr, "gpu_tune: error: --sampler-options is not a JSON object: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpu_tune: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run(argc, argv); }
