@@ -1,4 +1,4 @@
-// Rebuilds a run's train/validation split (see run_splits.h; mirrors TrainingRun::setup_data).
+// A run's train/validation split (see run_splits.h); the trainer and gpu_eval both call it.
 #include "engine/train/run_splits.h"
 
 #include <algorithm>

@@ -18,6 +18,7 @@
 #include "engine/train/early_stopping.h"
 #include "engine/train/model_io.h"
 #include "engine/train/run_dir.h"
+#include "engine/train/run_splits.h"
 
 namespace gd {
 namespace {
@@ -83,14 +84,9 @@ class TrainingRun {
 };
 
 void TrainingRun::setup_data() {
-  auto [train, val] = split_validation(data_.train, cfg_.val_split, cfg_.val_seed);
-  if (cfg_.limit_train > 0 && cfg_.limit_train < train.n) {
-    // A fixed random subset (files such as mnist-10k are stored sorted by class).
-    const std::vector<int32_t> perm = epoch_permutation(train.n, cfg_.val_seed, 0);
-    std::vector<int64_t> pick(perm.begin(), perm.begin() + cfg_.limit_train);
-    std::sort(pick.begin(), pick.end());
-    train = subset(train, pick);
-  }
+  // The same split gpu_eval rebuilds for --split val (limit_train: a fixed random subset, since
+  // files such as mnist-10k are stored sorted by class).
+  auto [train, val] = run_train_val_split(data_.train, cfg_);
   GD_CHECK_T(train.n > 0, ConfigError, "no training samples left after the validation split");
   train_set_ = std::move(train);
   val_set_ = std::move(val);
