@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/ref/conv2d_winograd.h"
 
 namespace gd {
 namespace {
@@ -76,16 +77,29 @@ void CpuBackend::dense_backward(const DenseShape& s, const float* x, const float
                                 float* dx, float* dw, float* db) {
   dense_backward_ref<float>(s, x, w, dy, dx, dw, db);
 }
+// 3x3 stride-1 convolutions with enough channels run Winograd F(4x4,3x3), the rest im2col + GEMM.
+// The choice depends on the shape only, never on the batch, so the workspace sized for the largest
+// batch covers every smaller one.
 size_t CpuBackend::conv2d_workspace_bytes(const Conv2dShape& s) {
-  return conv2d_workspace_elems(s) * sizeof(float);
+  const size_t elems = conv2d_uses_winograd(s) ? conv2d_winograd_workspace_elems(s)
+                                               : conv2d_workspace_elems(s);
+  return elems * sizeof(float);
 }
 void CpuBackend::conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
                                 float* y, void* ws) {
-  conv2d_forward_ref<float>(s, x, w, b, y, static_cast<float*>(ws));
+  if (conv2d_uses_winograd(s)) {
+    conv2d_forward_winograd(s, x, w, b, y, static_cast<float*>(ws));
+  } else {
+    conv2d_forward_ref<float>(s, x, w, b, y, static_cast<float*>(ws));
+  }
 }
 void CpuBackend::conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy,
                                  float* dx, float* dw, float* db, void* ws) {
-  conv2d_backward_ref<float>(s, x, w, dy, dx, dw, db, static_cast<float*>(ws));
+  if (conv2d_uses_winograd(s)) {
+    conv2d_backward_winograd(s, x, w, dy, dx, dw, db, static_cast<float*>(ws));
+  } else {
+    conv2d_backward_ref<float>(s, x, w, dy, dx, dw, db, static_cast<float*>(ws));
+  }
 }
 size_t CpuBackend::lc2d_workspace_bytes(const Lc2dShape& s) { return lc2d_workspace_elems(s) * sizeof(float); }
 void CpuBackend::lc2d_forward(const Lc2dShape& s, const float* x, const float* w, const float* b,
