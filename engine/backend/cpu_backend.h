@@ -1,6 +1,8 @@
 #pragma once
 // The CPU backend: forwards every op to its *_ref<float> reference (OpenMP + OpenBLAS), so the
-// reference every CUDA kernel is checked against is also a usable, multithreaded backend.
+// reference every CUDA kernel is checked against is also a usable, multithreaded backend. One
+// exception: 3x3 stride-1 convolutions with >= 8 input channels run the Winograd F(4x4,3x3) path
+// (engine/ref/conv2d_winograd.h), itself tested against the reference.
 #include "engine/backend/backend.h"
 
 namespace gd {
