@@ -45,7 +45,7 @@ struct GpOptions {
   int n_startup = -1;         // -1: min(10, dims + 2)
   int n_candidates = 512;     // >= 2
   int n_refine = 4;           // >= 0
-  int max_fit_points = 200;   // >= 10
+  int max_fit_points = 120;   // >= 10
 };
 
 // Number of leading observations the hyperparameters are fitted on when n are available.

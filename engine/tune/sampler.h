@@ -89,7 +89,7 @@ class Sampler {
 //   tpe          n_startup (10), n_ei_candidates (24), gamma (0.1), gamma_max (25), prior_weight (1.0),
 //                multivariate (true)
 //   gp           n_startup (-1 = min(10, dims + 2)), n_candidates (512), n_refine (4),
-//                max_fit_points (200)
+//                max_fit_points (120)
 //   coarse-fine  n_random (-1 = max(10, 2 * dims)), and the gp options
 // Unknown names and options, or values of the wrong type or range, are ConfigErrors.
 std::unique_ptr<Sampler> make_sampler(const std::string& name,
