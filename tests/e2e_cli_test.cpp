@@ -18,26 +18,13 @@
 
 #include "engine/train/checkpoint.h"
 #include "tests/support/test_support.h"
+#include "tests/support/run_binary.h"
 
 namespace {
 
-struct Output {
-  int code = -1;
-  std::string text;  // stdout and stderr together
-};
+using Output = gd::test::BinaryOutput;
 
-Output run_gpu_train(const std::string& args) {
-  const std::string cmd = std::string(GD_BINARY_DIR) + "/gpu_train " + args + " 2>&1";
-  Output out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
-  const int status = pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+Output run_gpu_train(const std::string& args) { return gd::test::run_binary("gpu_train", args); }
 
 void expect_failure(const std::string& args, const std::string& needle) {
   const Output o = run_gpu_train(args);

@@ -20,6 +20,7 @@
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_io.h"
 #include "tests/support/html_check.h"
+#include "tests/support/run_binary.h"
 #include "tests/support/test_support.h"
 
 namespace gd {
@@ -29,23 +30,9 @@ namespace {
 // double log-softmax; float rounding of a probability (~6e-8 relative) moves each term by ~1e-7.
 constexpr double kLossTol = 1e-5;
 
-struct Output {
-  int code = -1;
-  std::string text;  // stdout and stderr together
-};
+using Output = test::BinaryOutput;
 
-Output run(const std::string& binary, const std::string& args) {
-  const std::string cmd = std::string(GD_BINARY_DIR) + "/" + binary + " " + args + " 2>&1";
-  Output out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
-  const int status = pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+Output run(const std::string& binary, const std::string& args) { return test::run_binary(binary, args); }
 
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 

@@ -19,26 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
+#include "tests/support/run_binary.h"
 
 namespace {
 
-struct Output {
-  int code = -1;
-  std::string text;
-};
+using Output = gd::test::BinaryOutput;
 
-Output run(const std::string& args) {
-  const std::string cmd = std::string(GD_BINARY_DIR) + "/gpu_tune " + args + " 2>&1";
-  Output out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
-  const int status = pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+Output run(const std::string& args) { return gd::test::run_binary("gpu_tune", args); }
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;

@@ -21,27 +21,14 @@
 #include "engine/workflow/settings.h"
 #include "engine/workflow/workflow_state.h"
 #include "tests/support/html_check.h"
+#include "tests/support/run_binary.h"
 #include "tests/support/test_support.h"
 
 namespace {
 
-struct Output {
-  int code = -1;
-  std::string text;  // stdout and stderr together
-};
+using Output = gd::test::BinaryOutput;
 
-Output run_workflow(const std::string& args) {
-  const std::string cmd = std::string(GD_BINARY_DIR) + "/gpu_workflow " + args + " 2>&1";
-  Output out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
-  const int status = pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+Output run_workflow(const std::string& args) { return gd::test::run_binary("gpu_workflow", args); }
 
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
