@@ -79,10 +79,7 @@ const RenderedReport& report() {
   return r;
 }
 
-#define REQUIRE_RENDERED(r)                                                       \
-  ASSERT_EQ((r).setup_error, "");                                                 \
-  ASSERT_EQ((r).page.status, 0) << "chromium failed:\n" << (r).page.log;          \
-  ASSERT_EQ((r).shot.w, kWidth) << "no usable screenshot at " << (r).page.screenshot
+#define REQUIRE_RENDERED(r) GD_REQUIRE_RENDERED(r, kWidth)
 
 // One test for both checks: rendering the report (training included) is the expensive part.
 TEST(ReportRender, RunsWithoutScriptErrorsAndDrawsCurvesBarsAndConfusionMatrix) {

@@ -161,10 +161,7 @@ const RenderedStudy& rendered() {
   return r;
 }
 
-#define REQUIRE_RENDERED(r)                                              \
-  ASSERT_EQ((r).setup_error, "");                                        \
-  ASSERT_EQ((r).page.status, 0) << "chromium failed:\n" << (r).page.log; \
-  ASSERT_EQ((r).shot.w, kWidth) << "no usable screenshot at " << (r).page.screenshot
+#define REQUIRE_RENDERED(r) GD_REQUIRE_RENDERED(r, kWidth)
 
 TEST(StudyReportRender, RunsWithoutScriptErrorsAndDrawsEveryChart) {
   const RenderedStudy& r = rendered();

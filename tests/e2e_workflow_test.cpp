@@ -20,6 +20,7 @@
 #include "engine/workflow/budget.h"
 #include "engine/workflow/settings.h"
 #include "engine/workflow/workflow_state.h"
+#include "tests/support/headless_chromium.h"
 #include "tests/support/html_check.h"
 #include "tests/support/run_binary.h"
 #include "tests/support/test_support.h"
@@ -30,12 +31,7 @@ using Output = gd::test::BinaryOutput;
 
 Output run_workflow(const std::string& args) { return gd::test::run_binary("gpu_workflow", args); }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream os;
-  os << f.rdbuf();
-  return os.str();
-}
+using gd::test::slurp;
 
 size_t occurrences(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -43,13 +39,7 @@ size_t occurrences(const std::string& text, const std::string& needle) {
   return n;
 }
 
-// The value of the first `name="..."` attribute in a dumped DOM.
-std::string attribute(const std::string& dom, const std::string& name) {
-  const std::string key = name + "=\"";
-  const size_t a = dom.find(key);
-  if (a == std::string::npos) return "<absent>";
-  return dom.substr(a + key.size(), dom.find('"', a + key.size()) - a - key.size());
-}
+using gd::test::attribute;
 
 // One quick workflow run (the expensive part): ctest runs every TEST in its own process, so all
 // checks that need it live in one TEST below.
@@ -151,27 +141,18 @@ void report_is_well_formed_and_renders_without_script_errors(const Workflow& w) 
   EXPECT_NE(html.find("id=\"final-confusion\""), std::string::npos);
   EXPECT_GE(gd::test::count_tags(check, "img"), 1u) << "no misclassified digits shown";
 
-  const char* env = std::getenv("GD_CHROMIUM");
-  const std::string chromium = env ? env : "/usr/bin/chromium";
-  ASSERT_EQ(access(chromium.c_str(), X_OK), 0)
-      << "headless Chromium not found at " << chromium << ": run ./setup.sh, or set GD_CHROMIUM";
-  const std::string dom_path = w.dir.file("dom.html"), log_path = w.dir.file("chromium.log");
-  const std::string cmd = "timeout 120 " + chromium +
-                          " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-                          " --disable-background-networking --disable-component-update --disable-sync"
-                          " --force-device-scale-factor=1 --virtual-time-budget=5000 --window-size=1280,2000"
-                          " --user-data-dir=" +
-                          w.dir.file("profile") + " --dump-dom --enable-logging=stderr --v=0 file://" + w.out +
-                          "/report.html > " + dom_path + " 2> " + log_path;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(log_path);
-  const std::string dom = slurp(dom_path);
+  ASSERT_EQ(gd::test::missing_chromium(), "");
+  const gd::test::Rendered page =
+      gd::test::render_in_chromium(w.out + "/report.html", w.dir, "workflow", 1280, 2000, /*timeout_s=*/120);
+  ASSERT_EQ(page.status, 0) << page.log;
+  const std::string& dom = page.dom;
   EXPECT_EQ(attribute(dom, "data-gd-ready"), "1") << "the boot script did not finish";
   EXPECT_EQ(attribute(dom, "data-gd-errors"), "0") << dom.substr(0, 2000);
   // Every canvas of the page got its chart.
   const size_t canvases = occurrences(html, "<canvas ");
   EXPECT_GE(canvases, 10u);
   EXPECT_EQ(attribute(dom, "data-gd-charts"), std::to_string(canvases));
-  std::istringstream log(slurp(log_path));
+  std::istringstream log(page.log);
   for (std::string line; std::getline(log, line);) EXPECT_EQ(line.find("Uncaught"), std::string::npos) << line;
 }
 

@@ -42,13 +42,13 @@ struct Rendered {
   std::string dom, log, screenshot;  // screenshot: path of the PNG
 };
 
-// One Chromium run over file://html with a width x height CSS-pixel window (device scale 1):
-// DOM dump, screenshot and log land in `dir` under names starting with `tag`.
+// One Chromium run over file://html with a width x height CSS-pixel window (device scale 1),
+// killed after timeout_s: DOM dump, screenshot and log land in `dir` under names starting with `tag`.
 inline Rendered render_in_chromium(const std::string& html, const TempDir& dir, const std::string& tag, int width,
-                                   int height) {
+                                   int height, int timeout_s = 90) {
   Rendered r;
   r.screenshot = dir.file(tag + ".png");
-  const std::string cmd = "timeout 90 " + chromium_path() +
+  const std::string cmd = "timeout " + std::to_string(timeout_s) + " " + chromium_path() +
                           " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                           " --disable-background-networking --disable-component-update --disable-sync"
                           " --hide-scrollbars --force-device-scale-factor=1 --virtual-time-budget=5000"
@@ -91,6 +91,13 @@ inline std::string console_lines(const std::string& log) {
     if (line.find("CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos) out += line + "\n";
   return out;
 }
+
+// In a TEST: stop unless `r` (anything with setup_error, page (a Rendered) and shot (an Image))
+// rendered into a screenshot `width` pixels wide.
+#define GD_REQUIRE_RENDERED(r, width)                                    \
+  ASSERT_EQ((r).setup_error, "");                                        \
+  ASSERT_EQ((r).page.status, 0) << "chromium failed:\n" << (r).page.log; \
+  ASSERT_EQ((r).shot.w, (width)) << "no usable screenshot at " << (r).page.screenshot
 
 struct Image {
   int w = 0, h = 0;
