@@ -47,6 +47,9 @@ int run(int argc, char** argv) {
   app.add_option("--device", cfg.device, "auto | cpu | cuda (auto: CUDA when a device exists, else CPU)")
       ->capture_default_str();
   app.add_option("--threads", cfg.threads, "CPU threads (0 = all cores)")->capture_default_str();
+  app.add_flag("--cuda-graph,!--no-cuda-graph", cfg.cuda_graph,
+               "CUDA: record the training step once as a CUDA graph and replay it (default on; "
+               "--no-cuda-graph launches every op each step)");
   auto* o_epochs = app.add_option("--epochs", cfg.epochs, "training epochs (default: the arch's recipe: mlp 30, cnn 15, lcnn 25)");
   auto* o_batch = app.add_option("--batch-size", cfg.batch_size, "mini-batch size (default: recipe's: 128, lcnn 64)");
   auto* o_opt = app.add_option("--optimizer", cfg.optim.name, "sgd | adam | adamw | rmsprop (default: sgd with Nesterov momentum 0.9)");

@@ -14,6 +14,7 @@
 #include "kernels/cuda_backend_factory.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_device.h"
+#include "kernels/cuda_graph.h"
 #include "kernels/cuda_ops.h"
 
 namespace gd {
@@ -21,6 +22,8 @@ namespace {
 
 // Buffer deleter. Waits for outstanding work first (a kernel may still use the memory) and ignores
 // errors: it runs in destructors, possibly after a fault has already been reported.
+constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
+
 void cuda_free(void* p) {
   cudaDeviceSynchronize();
   cudaFree(p);
@@ -36,6 +39,12 @@ CudaBackend::CudaBackend() {
     GD_CUDA_CHECK(cublasCreate(&ctx_.cublas));
     GD_CUDA_CHECK(cublasSetStream(ctx_.cublas, ctx_.stream));
     GD_CUDA_CHECK(cublasSetPointerMode(ctx_.cublas, CUBLAS_POINTER_MODE_HOST));
+    // An explicit cuBLAS workspace, so GEMMs recorded into a CUDA graph never allocate (32 MiB is
+    // NVIDIA's recommendation for Hopper).
+    GD_CUDA_CHECK(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
+    GD_CUDA_CHECK(cublasSetWorkspace(ctx_.cublas, cublas_workspace_, kCublasWorkspaceBytes));
+    GD_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ctx_.reduction_scratch),
+                             cuda::kReductionScratchDoubles * sizeof(double)));
 #ifdef GD_HAVE_CUDNN
     GD_CUDA_CHECK(cudnnCreate(&ctx_.cudnn));
     GD_CUDA_CHECK(cudnnSetStream(ctx_.cudnn, ctx_.stream));
@@ -59,6 +68,10 @@ void CudaBackend::release() noexcept {
   ctx_.cublas = nullptr;
   if (ctx_.stream) cudaStreamDestroy(ctx_.stream);
   ctx_.stream = nullptr;
+  if (ctx_.reduction_scratch) cudaFree(ctx_.reduction_scratch);
+  ctx_.reduction_scratch = nullptr;
+  if (cublas_workspace_) cudaFree(cublas_workspace_);
+  cublas_workspace_ = nullptr;
   cudaGetLastError();  // errors while tearing down are not reported (destructors must not throw)
 }
 
@@ -209,6 +222,27 @@ void CudaBackend::rmsprop_update(const RmspropParams& p, int64_t n, float* param
 }
 double CudaBackend::sum_squares(int64_t n, const float* x) { return cuda::sum_squares(ctx_, n, x); }
 void CudaBackend::scale(int64_t n, float alpha, float* x) { cuda::scale(ctx_, n, alpha, x); }
+void CudaBackend::clip_grad_norm(int64_t n, double max_norm, float* grads) {
+  cuda::clip_grad_norm(ctx_, n, max_norm, grads);
+}
+
+// ---- live step counters and recording -------------------------------------------------------------
+void CudaBackend::select_batch(const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
+                               int32_t* dst) {
+  cuda::select_batch(ctx_, order, batch_size, live, n, dst);
+}
+void CudaBackend::advance_step(LiveStep* live) { cuda::advance_step(ctx_, live); }
+void CudaBackend::shuffle(int64_t n, uint64_t seed, uint64_t epoch, int32_t* order) {
+  const size_t need = cuda::shuffle_workspace_bytes(n);
+  if (need > 0 && (!shuffle_workspace_ || shuffle_workspace_->bytes() < need)) {
+    shuffle_workspace_.reset();  // free the smaller one first
+    shuffle_workspace_ = allocate(need);
+  }
+  cuda::shuffle(ctx_, n, seed, epoch, order, need > 0 ? shuffle_workspace_->data() : nullptr, need);
+}
+std::unique_ptr<RecordedWork> CudaBackend::record(const std::function<void()>& work) {
+  return cuda::record_graph(ctx_.stream, work);
+}
 
 std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
 

@@ -86,12 +86,23 @@ class CudaBackend final : public Backend {
                       float* square_avg, float* momentum_buf) override;
   double sum_squares(int64_t n, const float* x) override;  // synchronises
   void scale(int64_t n, float alpha, float* x) override;
+  void clip_grad_norm(int64_t n, double max_norm, float* grads) override;
+
+  // Grows its own workspace on first use for a larger n (an allocation per dataset size, never per step).
+  void shuffle(int64_t n, uint64_t seed, uint64_t epoch, int32_t* order) override;
+  void select_batch(const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
+                    int32_t* dst) override;
+  void advance_step(LiveStep* live) override;
+  // A CUDA graph captured from the backend's stream (kernels/cuda_graph.h).
+  std::unique_ptr<RecordedWork> record(const std::function<void()>& work) override;
 
  private:
   void release() noexcept;  // destroys whatever handles exist; never throws
 
   cuda::Context ctx_;
   std::string description_;
+  void* cublas_workspace_ = nullptr;
+  std::shared_ptr<Buffer> shuffle_workspace_;  // grown on demand by shuffle()  // kCublasWorkspaceBytes, set on the handle so capture never allocates
 };
 
 }  // namespace gd

@@ -10,9 +10,15 @@
 
 namespace gd::cuda {
 
+// Doubles of device scratch owned by the backend for reductions that must not allocate (they may run
+// inside a recorded CUDA graph): kReductionPartials block partials plus two result slots.
+constexpr int kReductionPartials = 1024;
+constexpr int kReductionScratchDoubles = kReductionPartials + 2;
+
 struct Context {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
+  double* reduction_scratch = nullptr;  // (kReductionScratchDoubles), device memory
 #ifdef GD_HAVE_CUDNN
   cudnnHandle_t cudnn = nullptr;
 #endif

@@ -14,6 +14,7 @@
 #include "engine/ops/dense.h"
 #include "engine/ops/dropout.h"
 #include "engine/ops/lc2d.h"
+#include "engine/ops/live_step.h"
 #include "engine/ops/optim_update.h"
 #include "engine/ops/pool2d.h"
 #include "engine/ops/softmax_xent.h"
@@ -71,6 +72,8 @@ void rmsprop_update(Context& ctx, const RmspropParams& p, int64_t n, float* para
                     float* square_avg, float* momentum_buf);
 double sum_squares(Context& ctx, int64_t n, const float* x);  // synchronises
 void scale(Context& ctx, int64_t n, float alpha, float* x);
+// No host round trip, no allocation (uses ctx.reduction_scratch): safe inside a recorded graph.
+void clip_grad_norm(Context& ctx, int64_t n, double max_norm, float* grads);
 void fill(Context& ctx, float* dst, int64_t n, float value);
 void gather_images_u8(Context& ctx, int64_t n, int64_t row, const uint8_t* images, const int32_t* idx,
                       float mean, float std, float* dst);
@@ -78,5 +81,16 @@ void gather_labels_u8(Context& ctx, int64_t n, const uint8_t* labels, const int3
 void normalize(Context& ctx, int64_t n, float mean, float std, float* x);
 void augment_affine(Context& ctx, const AugmentParams& p, int64_t n, int64_t c, int64_t h, int64_t w,
                     const float* x, float* y, const int32_t* sample_ids);
+
+// ---- the live step counters (kernels/live_step.cu; engine/ops/live_step.h) ------------------------
+void select_batch(Context& ctx, const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
+                  int32_t* dst);
+void advance_step(Context& ctx, LiveStep* live);
+
+// ---- the epoch shuffle (kernels/shuffle.cu; engine/ops/shuffle.h) ---------------------------------
+size_t shuffle_workspace_bytes(int64_t n);
+// order (n) OVERWRITTEN; workspace of at least shuffle_workspace_bytes(n) bytes (device memory).
+void shuffle(Context& ctx, int64_t n, uint64_t seed, uint64_t epoch, int32_t* order, void* workspace,
+             size_t workspace_bytes);
 
 }  // namespace gd::cuda

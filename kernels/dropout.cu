@@ -22,6 +22,7 @@ struct MaskParams {
   uint64_t seed;
   uint32_t stream;
   uint64_t step;
+  const LiveStep* live;  // device memory; when set, its step replaces `step` (read in the kernel)
   uint32_t threshold;  // keep iff (word >> 8) >= threshold
   float scale;         // float(1 / (1 - p)) rounded once from double
 };
@@ -31,6 +32,7 @@ MaskParams mask_params(const DropoutParams& d) {
   m.seed = d.seed;
   m.stream = d.stream;
   m.step = d.step;
+  m.live = d.live;
   m.threshold = static_cast<uint32_t>(std::ceil(static_cast<double>(d.p) * 16777216.0));
   m.scale = static_cast<float>(1.0 / (1.0 - static_cast<double>(d.p)));
   return m;
@@ -41,13 +43,14 @@ MaskParams mask_params(const DropoutParams& d) {
 __global__ void dropout_mask_kernel(MaskParams m, int64_t n, const float* in /* (n) */,
                                     float* out /* (n) */) {
   const int64_t blocks = (n + 3) / 4;
+  const uint64_t step = resolve_step(m.live, m.step);
   for (int64_t b = grid_first(); b < blocks; b += grid_stride()) {
     // Counter exactly as philox_u32 builds it for element 4b + k: (uint32(b), stream, step lo/hi).
     Philox4x32 c;
     c.v[0] = static_cast<uint32_t>(b);
     c.v[1] = m.stream;
-    c.v[2] = static_cast<uint32_t>(m.step);
-    c.v[3] = static_cast<uint32_t>(m.step >> 32);
+    c.v[2] = static_cast<uint32_t>(step);
+    c.v[3] = static_cast<uint32_t>(step >> 32);
     const Philox4x32 r = philox4x32_10(c, static_cast<uint32_t>(m.seed), static_cast<uint32_t>(m.seed >> 32));
     const int64_t e0 = 4 * b;
 #pragma unroll

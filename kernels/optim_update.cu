@@ -1,8 +1,9 @@
 // CUDA fused optimiser updates over the flat parameter array (contract: engine/ops/optim_update.h;
 // reference: engine/ref/optim_update_ref.cpp). One launch per update, a 64-bit grid-stride loop over
 // the n parameters. As in the reference, each element is widened to double, updated in double and
-// rounded back to float once per stored value, and the per-call scalars (bias corrections, ...) are
-// computed once in double on the host with the same expressions, so the float results agree with
+// rounded back to float once per stored value, and the per-step scalars (bias corrections, ...) are
+// computed once in double on the host by the same functions (adam_step_scalars, ...; in live mode
+// read from the table the host filled with them), so the float results agree with
 // the reference to the last bit except where the two compilers contract a*b+c into an FMA
 // differently (a difference of one double ulp before the final rounding, which changes the float
 // result only in rare ties).
@@ -19,20 +20,23 @@ namespace gd::cuda {
 namespace {
 using namespace ew;
 
-void check_common(const char* op, int64_t n, const void* param, const void* grad, double lr,
-                  double weight_decay) {
+void check_common(const char* op, int64_t n, const void* param, const void* grad, double weight_decay,
+                  const LiveUpdate& live) {
   GD_CHECK(n >= 0, op << " (cuda): n must be >= 0, got " << n);
   GD_CHECK(n == 0 || (param != nullptr && grad != nullptr),
            op << " (cuda): param and grad must be non-null for n = " << n);
-  GD_CHECK(std::isfinite(lr) && lr >= 0.0, op << " (cuda): lr must be finite and >= 0, got " << lr);
   GD_CHECK(std::isfinite(weight_decay) && weight_decay >= 0.0,
            op << " (cuda): weight_decay must be finite and >= 0, got " << weight_decay);
+  GD_CHECK(live.live == nullptr || live.table != nullptr,
+           op << " (cuda): a live step needs its table of update scalars");
 }
 
 // param (n), grad (n), velocity (n; unused and may be null when momentum == 0). OVERWRITES param,
 // velocity.
-__global__ void sgd_kernel(double lr, double wd, double mu, bool nesterov, int64_t n, float* param /* (n) */,
-                           const float* grad /* (n) */, float* velocity /* (n) or null */) {
+// The step's scalars: `host`, or the live table's row for the current batch (read once per thread).
+__global__ void sgd_kernel(UpdateStepScalars host, LiveUpdate live, double wd, double mu, bool nesterov, int64_t n,
+                           float* param /* (n) */, const float* grad /* (n) */, float* velocity /* (n) or null */) {
+  const double lr = resolve_update(live, host).lr;
   for (int64_t i = grid_first(); i < n; i += grid_stride()) {
     const double w = static_cast<double>(param[i]);
     const double g = static_cast<double>(grad[i]) + wd * w;
@@ -47,34 +51,34 @@ __global__ void sgd_kernel(double lr, double wd, double mu, bool nesterov, int64
   }
 }
 
-struct AdamScalars {
+struct AdamConstants {
   double b1, b2, eps;
-  double step_size;     // lr / (1 - b1^t)
-  double inv_sqrt_bc2;  // 1 / sqrt(1 - b2^t)
-  double wd_grad;       // coupled (Adam) decay added to the gradient, 0 for AdamW
-  double shrink;        // decoupled (AdamW) factor 1 - lr*wd, 1 for Adam
+  double wd_grad;  // coupled (Adam) decay added to the gradient, 0 for AdamW
 };
 
 // param (n), grad (n), m (n), v (n). OVERWRITES param, m, v.
-__global__ void adam_kernel(AdamScalars k, int64_t n, float* param /* (n) */, const float* grad /* (n) */,
-                            float* m /* (n) */, float* v /* (n) */) {
+__global__ void adam_kernel(AdamConstants k, UpdateStepScalars host, LiveUpdate live, int64_t n,
+                            float* param /* (n) */, const float* grad /* (n) */, float* m /* (n) */,
+                            float* v /* (n) */) {
+  const UpdateStepScalars s = resolve_update(live, host);
   for (int64_t i = grid_first(); i < n; i += grid_stride()) {
     const double w0 = static_cast<double>(param[i]);
     const double g = static_cast<double>(grad[i]) + k.wd_grad * w0;
-    const double w = w0 * k.shrink;
+    const double w = w0 * s.adamw_shrink;
     const double mi = k.b1 * static_cast<double>(m[i]) + (1.0 - k.b1) * g;
     const double vi = k.b2 * static_cast<double>(v[i]) + (1.0 - k.b2) * g * g;
     m[i] = static_cast<float>(mi);
     v[i] = static_cast<float>(vi);
-    param[i] = static_cast<float>(w - k.step_size * mi / (sqrt(vi) * k.inv_sqrt_bc2 + k.eps));
+    param[i] = static_cast<float>(w - s.adam_step_size * mi / (sqrt(vi) * s.adam_inv_sqrt_bc2 + k.eps));
   }
 }
 
 // param (n), grad (n), square_avg (n), momentum_buf (n; unused and may be null when momentum == 0).
 // OVERWRITES param, square_avg, momentum_buf.
-__global__ void rmsprop_kernel(double lr, double wd, double alpha, double eps, double mu, int64_t n,
-                               float* param /* (n) */, const float* grad /* (n) */,
+__global__ void rmsprop_kernel(UpdateStepScalars host, LiveUpdate live, double wd, double alpha, double eps,
+                               double mu, int64_t n, float* param /* (n) */, const float* grad /* (n) */,
                                float* square_avg /* (n) */, float* momentum_buf /* (n) or null */) {
+  const double lr = resolve_update(live, host).lr;
   for (int64_t i = grid_first(); i < n; i += grid_stride()) {
     const double w = static_cast<double>(param[i]);
     const double g = static_cast<double>(grad[i]) + wd * w;
@@ -93,44 +97,41 @@ __global__ void rmsprop_kernel(double lr, double wd, double alpha, double eps, d
 }  // namespace
 
 void sgd_update(Context& ctx, const SgdParams& p, int64_t n, float* param, const float* grad, float* velocity) {
-  check_common("sgd_update", n, param, grad, p.lr, p.weight_decay);
+  check_common("sgd_update", n, param, grad, p.weight_decay, p.live);
   GD_CHECK(p.momentum >= 0.0 && p.momentum < 1.0, "sgd_update (cuda): momentum must be in [0, 1), got " << p.momentum);
   GD_CHECK(!p.nesterov || p.momentum > 0.0, "sgd_update (cuda): nesterov requires momentum > 0");
   GD_CHECK(p.momentum == 0.0 || n == 0 || velocity != nullptr,
            "sgd_update (cuda): momentum = " << p.momentum << " needs a velocity buffer of " << n
                                             << " elements, got nullptr");
+  const UpdateStepScalars host = p.live.live ? UpdateStepScalars{} : sgd_step_scalars(p);
   if (n == 0) return;
-  sgd_kernel<<<grid_blocks(n), kBlock, 0, ctx.stream>>>(p.lr, p.weight_decay, p.momentum, p.nesterov, n, param,
-                                                        grad, velocity);
+  sgd_kernel<<<grid_blocks(n), kBlock, 0, ctx.stream>>>(host, p.live, p.weight_decay, p.momentum, p.nesterov, n,
+                                                        param, grad, velocity);
   GD_CUDA_LAUNCH("sgd_kernel");
 }
 
 void adam_update(Context& ctx, const AdamParams& p, int64_t n, float* param, const float* grad, float* m, float* v) {
   const char* op = p.decoupled ? "adamw_update" : "adam_update";
-  check_common(op, n, param, grad, p.lr, p.weight_decay);
-  GD_CHECK(p.step >= 1, op << " (cuda): step is 1-based, got " << p.step);
+  check_common(op, n, param, grad, p.weight_decay, p.live);
   GD_CHECK(p.beta1 >= 0.0 && p.beta1 < 1.0, op << " (cuda): beta1 must be in [0, 1), got " << p.beta1);
   GD_CHECK(p.beta2 >= 0.0 && p.beta2 < 1.0, op << " (cuda): beta2 must be in [0, 1), got " << p.beta2);
   GD_CHECK(p.eps > 0.0, op << " (cuda): eps must be > 0, got " << p.eps);
   GD_CHECK(n == 0 || (m != nullptr && v != nullptr), op << " (cuda): m and v must be non-null");
+  // The reference's per-step scalars, from the same host function.
+  const UpdateStepScalars host = p.live.live ? UpdateStepScalars{} : adam_step_scalars(p);
   if (n == 0) return;
-  // The reference's scalars, with the same expressions.
-  const double t = static_cast<double>(p.step);
-  AdamScalars k;
+  AdamConstants k;
   k.b1 = p.beta1;
   k.b2 = p.beta2;
   k.eps = p.eps;
-  k.step_size = p.lr / (1.0 - std::pow(p.beta1, t));
-  k.inv_sqrt_bc2 = 1.0 / std::sqrt(1.0 - std::pow(p.beta2, t));
   k.wd_grad = p.decoupled ? 0.0 : p.weight_decay;
-  k.shrink = p.decoupled ? 1.0 - p.lr * p.weight_decay : 1.0;
-  adam_kernel<<<grid_blocks(n), kBlock, 0, ctx.stream>>>(k, n, param, grad, m, v);
+  adam_kernel<<<grid_blocks(n), kBlock, 0, ctx.stream>>>(k, host, p.live, n, param, grad, m, v);
   GD_CUDA_LAUNCH("adam_kernel");
 }
 
 void rmsprop_update(Context& ctx, const RmspropParams& p, int64_t n, float* param, const float* grad,
                     float* square_avg, float* momentum_buf) {
-  check_common("rmsprop_update", n, param, grad, p.lr, p.weight_decay);
+  check_common("rmsprop_update", n, param, grad, p.weight_decay, p.live);
   GD_CHECK(p.alpha >= 0.0 && p.alpha < 1.0, "rmsprop_update (cuda): alpha must be in [0, 1), got " << p.alpha);
   GD_CHECK(p.eps > 0.0, "rmsprop_update (cuda): eps must be > 0, got " << p.eps);
   GD_CHECK(p.momentum >= 0.0 && p.momentum < 1.0,
@@ -139,9 +140,10 @@ void rmsprop_update(Context& ctx, const RmspropParams& p, int64_t n, float* para
   GD_CHECK(p.momentum == 0.0 || n == 0 || momentum_buf != nullptr,
            "rmsprop_update (cuda): momentum = " << p.momentum << " needs a momentum buffer of " << n
                                                 << " elements, got nullptr");
+  const UpdateStepScalars host = p.live.live ? UpdateStepScalars{} : rmsprop_step_scalars(p);
   if (n == 0) return;
-  rmsprop_kernel<<<grid_blocks(n), kBlock, 0, ctx.stream>>>(p.lr, p.weight_decay, p.alpha, p.eps, p.momentum, n,
-                                                            param, grad, square_avg, momentum_buf);
+  rmsprop_kernel<<<grid_blocks(n), kBlock, 0, ctx.stream>>>(host, p.live, p.weight_decay, p.alpha, p.eps,
+                                                            p.momentum, n, param, grad, square_avg, momentum_buf);
   GD_CUDA_LAUNCH("rmsprop_kernel");
 }
 

@@ -1,10 +1,12 @@
 // CUDA reductions and fills over flat float arrays (contract: kernels/cuda_ops.h and the matching
-// Backend virtuals): sum_squares (returned to the host, synchronises), scale, fill.
+// Backend virtuals): sum_squares (returned to the host, synchronises), clip_grad_norm (stays on the
+// device: no allocation, no synchronisation, so it can be recorded in a CUDA graph), scale, fill.
 // sum_squares is deterministic: a fixed grid (it depends on n only) writes one double partial per
 // block, and a single block adds the partials in a fixed tree order, so the same input gives the same
 // bits on every call (gradient clipping and the NaN check stay reproducible). Squares are formed and
 // accumulated in double, as in the CPU backend.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "engine/core/error.h"
@@ -16,8 +18,10 @@ namespace gd::cuda {
 namespace {
 using namespace ew;
 
-// Partials at most this many (the second pass is one block of kBlock threads looping over them).
-constexpr int64_t kMaxPartials = 1024;
+// Partials at most this many (the second pass is one block of kBlock threads looping over them); they,
+// the sum and the clip factor live in the backend's preallocated ctx.reduction_scratch.
+constexpr int64_t kMaxPartials = kReductionPartials;
+static_assert(kMaxPartials + 2 <= kReductionScratchDoubles, "reduction scratch too small");
 
 // Tree sum of the block's kBlock values in shared memory; thread 0 gets the result. Fixed order.
 __device__ double block_sum(double v, double* shared /* (kBlock) */) {
@@ -51,6 +55,31 @@ __global__ void sum_partials_kernel(int64_t count, const double* partials /* (co
   if (threadIdx.x == 0) *out = total;
 }
 
+// partials (count) -> factor (1): norm = sqrt(sum of partials, same order as sum_partials_kernel);
+// factor = float(max_norm / norm) when norm > max_norm, else 1 (also for a non-finite norm). One block.
+__global__ void clip_factor_kernel(int64_t count, const double* partials /* (count) */, double max_norm,
+                                   float* factor /* (1) */) {
+  __shared__ double shared[kBlock];
+  double acc = 0.0;
+  for (int64_t i = threadIdx.x; i < count; i += kBlock) acc += partials[i];
+  const double total = block_sum(acc, shared);
+  if (threadIdx.x == 0) {
+    const double norm = sqrt(total);
+    *factor = norm > max_norm ? static_cast<float>(max_norm / norm) : 1.0f;
+  }
+}
+
+// x (n) *= *factor in place, skipped when the factor is 1 (the same multiply as scale_kernel).
+__global__ void scale_by_kernel(int64_t n, const float* factor /* (1) */, float* x /* (n) */) {
+  const float alpha = *factor;
+  if (alpha == 1.0f) return;
+  for (int64_t i = grid_first(); i < n; i += grid_stride()) x[i] *= alpha;
+}
+
+unsigned partial_blocks(int64_t n) {
+  return static_cast<unsigned>(std::min<int64_t>(grid_blocks(n), kMaxPartials));
+}
+
 // x (n) *= alpha, in place.
 __global__ void scale_kernel(int64_t n, float alpha, float* x /* (n) */) {
   for (int64_t i = grid_first(); i < n; i += grid_stride()) x[i] *= alpha;
@@ -67,28 +96,36 @@ double sum_squares(Context& ctx, int64_t n, const float* x) {
   GD_CHECK_SHAPE(n >= 0, "sum_squares (cuda): negative element count " << n);
   if (n == 0) return 0.0;
   GD_CHECK(x != nullptr, "sum_squares (cuda): null buffer for n = " << n);
-  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(grid_blocks(n), kMaxPartials));
-  // partials[0..blocks) and the result in one stream-ordered scratch allocation (pooled by the
-  // driver, so this costs no device-wide synchronisation).
-  double* scratch = nullptr;
-  GD_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&scratch), (blocks + 1) * sizeof(double), ctx.stream));
+  GD_CHECK(ctx.reduction_scratch != nullptr, "sum_squares (cuda): the context has no reduction scratch");
+  const unsigned blocks = partial_blocks(n);
+  double* partials = ctx.reduction_scratch;
+  double* total = ctx.reduction_scratch + kMaxPartials;
+  sum_squares_partial_kernel<<<blocks, kBlock, 0, ctx.stream>>>(n, x, partials);
+  GD_CUDA_LAUNCH("sum_squares_partial_kernel");
+  sum_partials_kernel<<<1, kBlock, 0, ctx.stream>>>(blocks, partials, total);
+  GD_CUDA_LAUNCH("sum_partials_kernel");
   double result = 0.0;
-  cudaError_t err = cudaSuccess;
-  sum_squares_partial_kernel<<<blocks, kBlock, 0, ctx.stream>>>(n, x, scratch);
-  err = cudaGetLastError();
-  if (err == cudaSuccess) {
-    sum_partials_kernel<<<1, kBlock, 0, ctx.stream>>>(blocks, scratch, scratch + blocks);
-    err = cudaGetLastError();
-  }
-  if (err == cudaSuccess)
-    err = cudaMemcpyAsync(&result, scratch + blocks, sizeof(double), cudaMemcpyDeviceToHost, ctx.stream);
-  // Free (stream-ordered) and wait even on failure, so the scratch never leaks; report the first error.
-  const cudaError_t free_err = cudaFreeAsync(scratch, ctx.stream);
-  const cudaError_t sync_err = cudaStreamSynchronize(ctx.stream);
-  GD_CUDA_CHECK(err);
-  GD_CUDA_CHECK(free_err);
-  GD_CUDA_CHECK(sync_err);
+  GD_CUDA_CHECK(cudaMemcpyAsync(&result, total, sizeof(double), cudaMemcpyDeviceToHost, ctx.stream));
+  GD_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
   return result;
+}
+
+void clip_grad_norm(Context& ctx, int64_t n, double max_norm, float* grads) {
+  GD_CHECK(std::isfinite(max_norm) && max_norm > 0.0,
+           "clip_grad_norm (cuda): max_norm must be finite and > 0, got " << max_norm);
+  GD_CHECK_SHAPE(n >= 0, "clip_grad_norm (cuda): negative element count " << n);
+  if (n == 0) return;
+  GD_CHECK(grads != nullptr, "clip_grad_norm (cuda): null buffer for n = " << n);
+  GD_CHECK(ctx.reduction_scratch != nullptr, "clip_grad_norm (cuda): the context has no reduction scratch");
+  const unsigned blocks = partial_blocks(n);
+  double* partials = ctx.reduction_scratch;
+  float* factor = reinterpret_cast<float*>(ctx.reduction_scratch + kMaxPartials + 1);
+  sum_squares_partial_kernel<<<blocks, kBlock, 0, ctx.stream>>>(n, grads, partials);
+  GD_CUDA_LAUNCH("sum_squares_partial_kernel");
+  clip_factor_kernel<<<1, kBlock, 0, ctx.stream>>>(blocks, partials, max_norm, factor);
+  GD_CUDA_LAUNCH("clip_factor_kernel");
+  scale_by_kernel<<<grid_blocks(n), kBlock, 0, ctx.stream>>>(n, factor, grads);
+  GD_CUDA_LAUNCH("scale_by_kernel");
 }
 
 void scale(Context& ctx, int64_t n, float alpha, float* x) {

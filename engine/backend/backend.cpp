@@ -13,6 +13,8 @@ Tensor Backend::empty(const Shape& shape) {
   return Tensor(allocate(static_cast<size_t>(shape.numel()) * sizeof(float)), 0, shape);
 }
 
+std::unique_ptr<RecordedWork> Backend::record(const std::function<void()>&) { return nullptr; }
+
 DeviceRequest parse_device_request(const std::string& s) {
   if (s == "auto") return DeviceRequest::Auto;
   if (s == "cpu") return DeviceRequest::CPU;

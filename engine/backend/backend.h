@@ -5,6 +5,7 @@
 // backend's own memory space: the executor never dereferences them.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,11 +18,19 @@
 #include "engine/ops/dense.h"
 #include "engine/ops/dropout.h"
 #include "engine/ops/lc2d.h"
+#include "engine/ops/live_step.h"
 #include "engine/ops/optim_update.h"
 #include "engine/ops/pool2d.h"
 #include "engine/ops/softmax_xent.h"
 
 namespace gd {
+
+// Backend work recorded once (Backend::record) and replayed with the same arguments.
+class RecordedWork {
+ public:
+  virtual ~RecordedWork() = default;
+  virtual void replay() = 0;  // enqueues the recorded work; asynchronous like any op
+};
 
 class Backend {
  public:
@@ -106,6 +115,30 @@ class Backend {
   // Sum of squares of n values (for gradient-norm clipping and NaN detection), returned to host.
   virtual double sum_squares(int64_t n, const float* x) = 0;
   virtual void scale(int64_t n, float alpha, float* x) = 0;
+  // Gradient-norm clipping with no host round trip: norm = sqrt(sum of squares of grads (n)), in
+  // double; when norm > max_norm, grads *= float(max_norm / norm) (OVERWRITES grads in place). A
+  // non-finite norm leaves grads unchanged (the trainer's loss check then reports the divergence).
+  virtual void clip_grad_norm(int64_t n, double max_norm, float* grads) = 0;
+
+  // The epoch's sample order (engine/ops/shuffle.h): order (n, backend memory) OVERWRITTEN with the
+  // permutation of (seed, epoch), the same on every backend.
+  virtual void shuffle(int64_t n, uint64_t seed, uint64_t epoch, int32_t* order) = 0;
+
+  // --- the training step's live counters (engine/ops/live_step.h) -------------------------------
+  // dst[i] = order[live->batch * batch_size + i] for i in [0, n): the current batch's sample indices.
+  // order (>= (live->batch + 1) * batch_size entries, or the dataset's end), dst (n), live: backend
+  // memory. OVERWRITES dst.
+  virtual void select_batch(const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
+                            int32_t* dst) = 0;
+  // ++live->step and ++live->batch where the backend runs, so a recorded step moves its own counters.
+  virtual void advance_step(LiveStep* live) = 0;
+
+  // --- recording --------------------------------------------------------------------------------
+  // Records the backend work that `work` enqueues, for replay with the same arguments (a CUDA graph);
+  // the work is recorded, not run. Inside `work` nothing may allocate, synchronise or copy to or from
+  // the host. Returns nullptr when the backend does not record (the CPU: the caller then runs work()
+  // itself every time); throws gd::Error when recording fails.
+  virtual std::unique_ptr<RecordedWork> record(const std::function<void()>& work);
 };
 
 enum class DeviceRequest { Auto, CPU, CUDA };

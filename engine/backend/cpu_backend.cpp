@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/ops/shuffle.h"
 #include "engine/ref/conv2d_winograd.h"
 
 namespace gd {
@@ -192,6 +193,26 @@ double CpuBackend::sum_squares(int64_t n, const float* x) {
 void CpuBackend::scale(int64_t n, float alpha, float* x) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) x[i] *= alpha;
+}
+void CpuBackend::clip_grad_norm(int64_t n, double max_norm, float* grads) {
+  GD_CHECK(std::isfinite(max_norm) && max_norm > 0.0, "clip_grad_norm: max_norm must be finite and > 0, got " << max_norm);
+  const double norm = std::sqrt(sum_squares(n, grads));
+  if (norm > max_norm) scale(n, static_cast<float>(max_norm / norm), grads);
+}
+
+void CpuBackend::shuffle(int64_t n, uint64_t seed, uint64_t epoch, int32_t* order) {
+  shuffle_ref(n, seed, epoch, order);
+}
+
+void CpuBackend::select_batch(const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
+                              int32_t* dst) {
+  GD_CHECK(n >= 0 && n <= batch_size, "select_batch: n = " << n << " outside [0, " << batch_size << "]");
+  if (n > 0) std::memcpy(dst, order + live->batch * batch_size, static_cast<size_t>(n) * sizeof(int32_t));
+}
+
+void CpuBackend::advance_step(LiveStep* live) {
+  ++live->step;
+  ++live->batch;
 }
 
 }  // namespace gd

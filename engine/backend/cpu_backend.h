@@ -74,6 +74,12 @@ class CpuBackend final : public Backend {
                       float* square_avg, float* momentum_buf) override;
   double sum_squares(int64_t n, const float* x) override;
   void scale(int64_t n, float alpha, float* x) override;
+  void clip_grad_norm(int64_t n, double max_norm, float* grads) override;
+
+  void shuffle(int64_t n, uint64_t seed, uint64_t epoch, int32_t* order) override;
+  void select_batch(const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
+                    int32_t* dst) override;
+  void advance_step(LiveStep* live) override;
 };
 
 }  // namespace gd

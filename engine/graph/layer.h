@@ -35,6 +35,7 @@ struct StepInfo {
   bool training = false;  // dropout active, batch-norm batch statistics
   uint64_t step = 0;      // optimiser step (dropout mask key)
   uint64_t seed = 0;      // run seed (dropout mask key)
+  const LiveStep* live = nullptr;  // backend memory; when set, replaces `step` where the op runs
 };
 
 class Layer {

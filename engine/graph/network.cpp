@@ -108,16 +108,16 @@ void Network::initialize(InitScheme scheme, uint64_t seed) {
   }
 }
 
-void Network::forward(int64_t n, bool training, uint64_t step, uint64_t seed) {
+void Network::forward(int64_t n, bool training, uint64_t step, uint64_t seed, const LiveStep* live) {
   GD_CHECK_SHAPE(n > 0 && n <= max_batch_, "batch of " << n << " exceeds the planned maximum " << max_batch_);
-  const StepInfo st{n, training, step, seed};
+  const StepInfo st{n, training, step, seed, live};
   for (size_t i = 0; i < layers_.size(); ++i)
     layers_[i]->forward(be_, st, shapes_[i], acts_[i], acts_[i + 1], bindings_[i]);
 }
 
-void Network::backward(int64_t n, uint64_t step, uint64_t seed) {
+void Network::backward(int64_t n, uint64_t step, uint64_t seed, const LiveStep* live) {
   GD_CHECK_SHAPE(n > 0 && n <= max_batch_, "batch of " << n << " exceeds the planned maximum " << max_batch_);
-  const StepInfo st{n, true, step, seed};
+  const StepInfo st{n, true, step, seed, live};
   float* dy = grad_out_;
   for (size_t k = layers_.size(); k-- > 0;) {
     Layer& l = *layers_[k];

@@ -35,9 +35,11 @@ class Network {
   float* input() const { return acts_[0]; }         // (max_batch, input...)
   const float* output() const { return acts_.back(); }  // (max_batch, classes)
   float* output_grad() const { return grad_out_; }  // (max_batch, classes): write dL/dlogits here
-  void forward(int64_t n, bool training, uint64_t step, uint64_t seed);
-  // Requires a forward(n, training=true, step, seed) with the same arguments just before.
-  void backward(int64_t n, uint64_t step, uint64_t seed);
+  // `live` (backend memory, engine/ops/live_step.h), when set, supplies the step to the layers that
+  // key on it (dropout) when they run, so a recorded step replays with the current step.
+  void forward(int64_t n, bool training, uint64_t step, uint64_t seed, const LiveStep* live = nullptr);
+  // Requires a forward(n, training=true, step, seed, live) with the same arguments just before.
+  void backward(int64_t n, uint64_t step, uint64_t seed, const LiveStep* live = nullptr);
 
   int64_t num_params() const { return num_params_; }
   float* params() const { return params_.data(); }

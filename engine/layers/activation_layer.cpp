@@ -45,6 +45,7 @@ DropoutParams DropoutLayer::params(const StepInfo& st) const {
   d.seed = st.seed;
   d.stream = index;
   d.step = st.step;
+  d.live = st.live;
   return d;
 }
 

@@ -29,6 +29,7 @@
 
 #include "engine/core/host_device.h"
 #include "engine/core/philox.h"
+#include "engine/ops/live_step.h"
 
 namespace gd {
 
@@ -40,6 +41,7 @@ struct AugmentParams {
   uint64_t seed = 0;
   uint32_t stream = 0;
   uint64_t step = 0;
+  const LiveStep* live = nullptr;  // backend memory; when set, its step is used instead of `step`
   float fill = 0.0f;            // value read outside the image
   // Throws ConfigError when a range is negative or not finite, or max_scale >= 1.
   void validate() const;
@@ -62,7 +64,7 @@ struct AugmentInverse {
 
 GD_HOST_DEVICE inline float augment_symmetric(const AugmentParams& p, int32_t sample_id, uint32_t k) {
   const uint64_t element = static_cast<uint64_t>(static_cast<uint32_t>(sample_id)) * 8u + k;
-  return 2.f * philox_uniform(p.seed, p.stream, p.step, element) - 1.f;
+  return 2.f * philox_uniform(p.seed, p.stream, resolve_step(p.live, p.step), element) - 1.f;
 }
 
 GD_HOST_DEVICE inline AugmentTransform augment_draw(const AugmentParams& p, int32_t sample_id) {

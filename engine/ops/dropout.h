@@ -6,7 +6,10 @@
 //   forward : x (n) -> y (n)
 //   backward: dy (n) -> dx (n) = dy * mask / (1-p)   (OVERWRITES)
 // p in [0, 1); p == 0 copies.
+// `live` (backend memory, see engine/ops/live_step.h), when set, supplies the step instead of `step`.
 #include <cstdint>
+
+#include "engine/ops/live_step.h"
 
 namespace gd {
 
@@ -15,6 +18,7 @@ struct DropoutParams {
   uint64_t seed = 0;
   uint32_t stream = 0;  // one per dropout layer
   uint64_t step = 0;    // training step; a new mask each step
+  const LiveStep* live = nullptr;  // when set, its step is used instead of `step`
 };
 
 bool dropout_keep(const DropoutParams& d, uint64_t element);

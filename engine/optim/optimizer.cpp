@@ -32,13 +32,13 @@ class Sgd final : public Optimizer {
   }
   void step(float* params, const float* grads, double lr) override {
     check_step_args(params, grads, lr);
-    SgdParams p;
-    p.lr = lr;
-    p.momentum = config_.momentum;
-    p.weight_decay = config_.weight_decay;
-    p.nesterov = config_.nesterov;
-    be_.sgd_update(p, num_params_, params, grads, velocity_.defined() ? velocity_.data() : nullptr);
+    update(params_at(lr), params, grads);
     ++steps_;
+  }
+  void step_live(float* params, const float* grads, const LiveStep* live) override {
+    SgdParams p = params_at(0.0);
+    p.live = live_update(params, grads, live);
+    update(p, params, grads);
   }
   std::vector<std::pair<std::string, Tensor>> state() override {
     if (!velocity_.defined()) return {};
@@ -46,6 +46,19 @@ class Sgd final : public Optimizer {
   }
 
  private:
+  SgdParams params_at(double lr) const {
+    SgdParams p;
+    p.lr = lr;
+    p.momentum = config_.momentum;
+    p.weight_decay = config_.weight_decay;
+    p.nesterov = config_.nesterov;
+    return p;
+  }
+  UpdateStepScalars step_scalars(double lr, int64_t) const override { return sgd_step_scalars(params_at(lr)); }
+  void update(const SgdParams& p, float* params, const float* grads) {
+    be_.sgd_update(p, num_params_, params, grads, velocity_.defined() ? velocity_.data() : nullptr);
+  }
+
   Tensor velocity_;  // (num_params) or undefined when momentum == 0
 };
 
@@ -55,6 +68,20 @@ class Adam final : public Optimizer {
       : Optimizer(c, be, n), decoupled_(decoupled), m_(be.empty(Shape{n})), v_(be.empty(Shape{n})) {}
   void step(float* params, const float* grads, double lr) override {
     check_step_args(params, grads, lr);
+    update(params_at(lr, steps_ + 1), params, grads);
+    ++steps_;
+  }
+  void step_live(float* params, const float* grads, const LiveStep* live) override {
+    AdamParams p = params_at(0.0, 1);
+    p.live = live_update(params, grads, live);
+    update(p, params, grads);
+  }
+  std::vector<std::pair<std::string, Tensor>> state() override {
+    return {{"adam_m", m_}, {"adam_v", v_}};
+  }
+
+ private:
+  AdamParams params_at(double lr, int64_t t) const {
     AdamParams p;
     p.lr = lr;
     p.beta1 = config_.beta1;
@@ -62,15 +89,16 @@ class Adam final : public Optimizer {
     p.eps = config_.eps;
     p.weight_decay = config_.weight_decay;
     p.decoupled = decoupled_;
-    p.step = steps_ + 1;
-    be_.adam_update(p, num_params_, params, grads, m_.data(), v_.data());
-    ++steps_;
+    p.step = t;
+    return p;
   }
-  std::vector<std::pair<std::string, Tensor>> state() override {
-    return {{"adam_m", m_}, {"adam_v", v_}};
+  UpdateStepScalars step_scalars(double lr, int64_t t) const override {
+    return adam_step_scalars(params_at(lr, t));
+  }
+  void update(const AdamParams& p, float* params, const float* grads) {
+    be_.adam_update(p, num_params_, params, grads, m_.data(), v_.data());
   }
 
- private:
   bool decoupled_;
   Tensor m_, v_;  // (num_params) each
 };
@@ -83,15 +111,13 @@ class Rmsprop final : public Optimizer {
   }
   void step(float* params, const float* grads, double lr) override {
     check_step_args(params, grads, lr);
-    RmspropParams p;
-    p.lr = lr;
-    p.alpha = config_.alpha;
-    p.eps = config_.eps;
-    p.weight_decay = config_.weight_decay;
-    p.momentum = config_.momentum;
-    be_.rmsprop_update(p, num_params_, params, grads, square_avg_.data(),
-                       momentum_buf_.defined() ? momentum_buf_.data() : nullptr);
+    update(params_at(lr), params, grads);
     ++steps_;
+  }
+  void step_live(float* params, const float* grads, const LiveStep* live) override {
+    RmspropParams p = params_at(0.0);
+    p.live = live_update(params, grads, live);
+    update(p, params, grads);
   }
   std::vector<std::pair<std::string, Tensor>> state() override {
     std::vector<std::pair<std::string, Tensor>> s{{"rmsprop_square_avg", square_avg_}};
@@ -100,6 +126,23 @@ class Rmsprop final : public Optimizer {
   }
 
  private:
+  RmspropParams params_at(double lr) const {
+    RmspropParams p;
+    p.lr = lr;
+    p.alpha = config_.alpha;
+    p.eps = config_.eps;
+    p.weight_decay = config_.weight_decay;
+    p.momentum = config_.momentum;
+    return p;
+  }
+  UpdateStepScalars step_scalars(double lr, int64_t) const override {
+    return rmsprop_step_scalars(params_at(lr));
+  }
+  void update(const RmspropParams& p, float* params, const float* grads) {
+    be_.rmsprop_update(p, num_params_, params, grads, square_avg_.data(),
+                       momentum_buf_.defined() ? momentum_buf_.data() : nullptr);
+  }
+
   Tensor square_avg_;    // (num_params)
   Tensor momentum_buf_;  // (num_params) or undefined when momentum == 0
 };
@@ -143,6 +186,38 @@ std::unique_ptr<Optimizer> Optimizer::create(const OptimizerConfig& config, Back
 void Optimizer::set_steps(int64_t steps) {
   GD_CHECK(steps >= 0, "Optimizer::set_steps: steps must be >= 0, got " << steps);
   steps_ = steps;
+}
+
+void Optimizer::reserve_live(int64_t max_steps) {
+  GD_CHECK(max_steps >= 1, "Optimizer::reserve_live: max_steps must be >= 1, got " << max_steps);
+  GD_CHECK(live_table_ == nullptr, "Optimizer::reserve_live: the live table is already allocated (a recorded "
+                                   "step holds its address)");
+  live_table_ = be_.allocate(static_cast<size_t>(max_steps) * sizeof(UpdateStepScalars));
+  live_capacity_ = max_steps;
+}
+
+void Optimizer::prepare_live(const std::vector<double>& lrs) {
+  GD_CHECK(live_table_ != nullptr, "Optimizer::prepare_live: call reserve_live first");
+  GD_CHECK(static_cast<int64_t>(lrs.size()) <= live_capacity_,
+           "Optimizer::prepare_live: " << lrs.size() << " steps exceed the reserved " << live_capacity_);
+  std::vector<UpdateStepScalars> rows(lrs.size());
+  for (size_t b = 0; b < lrs.size(); ++b) {
+    const double lr = lrs[b];
+    GD_CHECK(std::isfinite(lr) && lr >= 0.0, "Optimizer(" << config_.name << "): lr must be finite and >= 0, got "
+                                                          << lr << " at step " << steps_ + static_cast<int64_t>(b));
+    rows[b] = step_scalars(lr, steps_ + 1 + static_cast<int64_t>(b));
+  }
+  be_.copy_from_host(live_table_->data(), rows.data(), rows.size() * sizeof(UpdateStepScalars));
+}
+
+LiveUpdate Optimizer::live_update(const float* params, const float* grads, const LiveStep* live) const {
+  GD_CHECK(params != nullptr && grads != nullptr && live != nullptr,
+           "Optimizer(" << config_.name << ")::step_live: params, grads and live counters must be non-null");
+  GD_CHECK(live_table_ != nullptr, "Optimizer(" << config_.name << ")::step_live: call reserve_live first");
+  LiveUpdate u;
+  u.table = static_cast<const UpdateStepScalars*>(live_table_->data());
+  u.live = live;
+  return u;
 }
 
 void Optimizer::check_step_args(const float* params, const float* grads, double lr) const {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/core/tensor.h"
+#include "engine/ops/optim_update.h"
 
 namespace gd {
 
@@ -55,6 +56,19 @@ class Optimizer {
   // and the state buffers; increments steps().
   virtual void step(float* params, const float* grads, double lr) = 0;
 
+  // --- live steps (a training step recorded once and replayed, engine/ops/live_step.h) ----------
+  // Allocates, once, the backend table of per-step update scalars for up to max_steps steps (one
+  // epoch). Must precede prepare_live and step_live, and any recording that contains step_live.
+  void reserve_live(int64_t max_steps);
+  // Fills the table for the next lrs.size() steps: row b holds the scalars (learning rate, Adam bias
+  // corrections) of step steps() + 1 + b at learning rate lrs[b], computed exactly as step() computes
+  // them. Copies to the backend, so call it between epochs, never inside a recording.
+  void prepare_live(const std::vector<double>& lrs);
+  // One update that reads its scalars when it runs from the table row live->batch (backend memory);
+  // otherwise as step(). Does NOT change steps(): a recorded update runs once per replay, so the
+  // caller, who knows how many ran, calls set_steps() (before the next prepare_live).
+  virtual void step_live(float* params, const float* grads, const LiveStep* live) = 0;
+
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps);  // >= 0; for checkpoint restore
   int64_t num_params() const { return num_params_; }
@@ -68,11 +82,17 @@ class Optimizer {
   Optimizer(const OptimizerConfig& config, Backend& be, int64_t num_params);
   // Checks the arguments of step() (non-null pointers, lr finite and >= 0).
   void check_step_args(const float* params, const float* grads, double lr) const;
+  // The per-step scalars of an update at learning rate lr as the t-th step (1-based).
+  virtual UpdateStepScalars step_scalars(double lr, int64_t t) const = 0;
+  // The live table and counters for step_live (throws unless reserve_live was called).
+  LiveUpdate live_update(const float* params, const float* grads, const LiveStep* live) const;
 
   OptimizerConfig config_;
   Backend& be_;
   int64_t num_params_;
   int64_t steps_ = 0;
+  std::shared_ptr<Buffer> live_table_;  // (live_capacity_) UpdateStepScalars, backend memory
+  int64_t live_capacity_ = 0;
 };
 
 }  // namespace gd

@@ -35,15 +35,15 @@ constexpr int64_t kChunk = 4 * kLanes;
 // philox_u32 computes it (block counter = (block, stream, step lo, step hi), key = seed). This
 // restates philox4x32_10 in lane-parallel form; tests/dropout_test.cpp checks every element
 // against dropout_keep (which calls philox_uniform), so the two cannot drift apart unnoticed.
-inline void philox_chunk(const DropoutParams& d, uint32_t first_block, uint32_t words[kChunk]) {
+inline void philox_chunk(const DropoutParams& d, uint64_t step, uint32_t first_block, uint32_t words[kChunk]) {
   constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
   for (int l = 0; l < kLanes; ++l) {
     c0[l] = first_block + static_cast<uint32_t>(l);
     c1[l] = d.stream;
-    c2[l] = static_cast<uint32_t>(d.step);
-    c3[l] = static_cast<uint32_t>(d.step >> 32);
+    c2[l] = static_cast<uint32_t>(step);
+    c3[l] = static_cast<uint32_t>(step >> 32);
   }
   uint32_t k0 = static_cast<uint32_t>(d.seed), k1 = static_cast<uint32_t>(d.seed >> 32);
   for (int round = 0; round < 10; ++round) {
@@ -85,10 +85,11 @@ void apply_mask(const DropoutParams& d, int64_t n, const T* in, T* out) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   static_assert(sizeof(Bits) == sizeof(T), "dropout supports float and double");
   const int64_t chunks = (n + kChunk - 1) / kChunk;
+  const uint64_t step = resolve_step(d.live, d.step);
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t ch = 0; ch < chunks; ++ch) {
     uint32_t words[kChunk];
-    philox_chunk(d, static_cast<uint32_t>(ch * kLanes), words);
+    philox_chunk(d, step, static_cast<uint32_t>(ch * kLanes), words);
     const int64_t e0 = ch * kChunk;
     const int64_t m = std::min<int64_t>(kChunk, n - e0);
     // A dropped element's bits are masked to +0. (A select `keep ? x*scale : 0` is not
@@ -107,7 +108,7 @@ void apply_mask(const DropoutParams& d, int64_t n, const T* in, T* out) {
 }  // namespace
 
 bool dropout_keep(const DropoutParams& d, uint64_t element) {
-  return philox_uniform(d.seed, d.stream, d.step, element) >= d.p;
+  return philox_uniform(d.seed, d.stream, resolve_step(d.live, d.step), element) >= d.p;
 }
 
 // x (n) -> y (n). y may alias x.

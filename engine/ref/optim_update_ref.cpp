@@ -21,29 +21,65 @@ namespace {
 // than the whole loop.
 constexpr int64_t kParallelMin = 1 << 15;
 
-void check_common(const char* op, int64_t n, const void* param, const void* grad, double lr,
-                  double weight_decay) {
+void check_common(const char* op, int64_t n, const void* param, const void* grad, double weight_decay) {
   GD_CHECK(n >= 0, op << ": n must be >= 0, got " << n);
   GD_CHECK(n == 0 || (param != nullptr && grad != nullptr),
            op << ": param and grad must be non-null for n = " << n);
-  GD_CHECK(std::isfinite(lr) && lr >= 0.0, op << ": lr must be finite and >= 0, got " << lr);
   GD_CHECK(std::isfinite(weight_decay) && weight_decay >= 0.0,
            op << ": weight_decay must be finite and >= 0, got " << weight_decay);
 }
 
+void check_lr(const char* op, double lr) {
+  GD_CHECK(std::isfinite(lr) && lr >= 0.0, op << ": lr must be finite and >= 0, got " << lr);
+}
+
+void check_live(const char* op, const LiveUpdate& l) {
+  GD_CHECK(l.live == nullptr || l.table != nullptr, op << ": a live step needs its table of update scalars");
+}
+
 }  // namespace
+
+UpdateStepScalars sgd_step_scalars(const SgdParams& p) {
+  check_lr("sgd_update", p.lr);
+  UpdateStepScalars k;
+  k.lr = p.lr;
+  return k;
+}
+
+UpdateStepScalars rmsprop_step_scalars(const RmspropParams& p) {
+  check_lr("rmsprop_update", p.lr);
+  UpdateStepScalars k;
+  k.lr = p.lr;
+  return k;
+}
+
+// param -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps), PyTorch's grouping of the same formula.
+// Coupled (Adam) decay adds wd*param to the gradient; decoupled (AdamW) shrinks param first.
+UpdateStepScalars adam_step_scalars(const AdamParams& p) {
+  check_lr(p.decoupled ? "adamw_update" : "adam_update", p.lr);
+  GD_CHECK(p.step >= 1, "adam_update: step is 1-based, got " << p.step);
+  const double t = static_cast<double>(p.step);
+  UpdateStepScalars k;
+  k.lr = p.lr;
+  k.adam_step_size = p.lr / (1.0 - std::pow(p.beta1, t));
+  k.adam_inv_sqrt_bc2 = 1.0 / std::sqrt(1.0 - std::pow(p.beta2, t));
+  k.adamw_shrink = p.decoupled ? 1.0 - p.lr * p.weight_decay : 1.0;
+  return k;
+}
 
 // param (n), grad (n), velocity (n, or nullptr when momentum == 0). OVERWRITES param, velocity.
 template <typename T>
 void sgd_update_ref(const SgdParams& p, int64_t n, T* param, const T* grad, T* velocity) {
-  check_common("sgd_update", n, param, grad, p.lr, p.weight_decay);
+  check_common("sgd_update", n, param, grad, p.weight_decay);
+  check_live("sgd_update", p.live);
   GD_CHECK(p.momentum >= 0.0 && p.momentum < 1.0,
            "sgd_update: momentum must be in [0, 1), got " << p.momentum);
   GD_CHECK(!p.nesterov || p.momentum > 0.0, "sgd_update: nesterov requires momentum > 0");
   GD_CHECK(p.momentum == 0.0 || n == 0 || velocity != nullptr,
            "sgd_update: momentum = " << p.momentum << " needs a velocity buffer of " << n
                                      << " elements, got nullptr");
-  const double lr = p.lr, wd = p.weight_decay, mu = p.momentum;
+  const double lr = resolve_update(p.live, p.live.live ? UpdateStepScalars{} : sgd_step_scalars(p)).lr;
+  const double wd = p.weight_decay, mu = p.momentum;
   if (mu == 0.0) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
@@ -68,22 +104,17 @@ void sgd_update_ref(const SgdParams& p, int64_t n, T* param, const T* grad, T* v
 // param (n), grad (n), m (n), v (n). OVERWRITES param, m, v.
 template <typename T>
 void adam_update_ref(const AdamParams& p, int64_t n, T* param, const T* grad, T* m, T* v) {
-  check_common(p.decoupled ? "adamw_update" : "adam_update", n, param, grad, p.lr, p.weight_decay);
-  GD_CHECK(p.step >= 1, "adam_update: step is 1-based, got " << p.step);
+  const char* op = p.decoupled ? "adamw_update" : "adam_update";
+  check_common(op, n, param, grad, p.weight_decay);
+  check_live(op, p.live);
   GD_CHECK(p.beta1 >= 0.0 && p.beta1 < 1.0, "adam_update: beta1 must be in [0, 1), got " << p.beta1);
   GD_CHECK(p.beta2 >= 0.0 && p.beta2 < 1.0, "adam_update: beta2 must be in [0, 1), got " << p.beta2);
   GD_CHECK(p.eps > 0.0, "adam_update: eps must be > 0, got " << p.eps);
   GD_CHECK(n == 0 || (m != nullptr && v != nullptr), "adam_update: m and v must be non-null");
-  const double b1 = p.beta1, b2 = p.beta2, eps = p.eps, lr = p.lr;
-  const double t = static_cast<double>(p.step);
-  const double bc1 = 1.0 - std::pow(b1, t);
-  const double bc2 = 1.0 - std::pow(b2, t);
-  // param -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps), PyTorch's grouping of the same formula.
-  const double step_size = lr / bc1;
-  const double inv_sqrt_bc2 = 1.0 / std::sqrt(bc2);
-  // Coupled (Adam) decay adds wd*param to the gradient; decoupled (AdamW) shrinks param first.
+  const UpdateStepScalars k = resolve_update(p.live, p.live.live ? UpdateStepScalars{} : adam_step_scalars(p));
+  const double b1 = p.beta1, b2 = p.beta2, eps = p.eps;
+  const double step_size = k.adam_step_size, inv_sqrt_bc2 = k.adam_inv_sqrt_bc2, shrink = k.adamw_shrink;
   const double wd_grad = p.decoupled ? 0.0 : p.weight_decay;
-  const double shrink = p.decoupled ? 1.0 - lr * p.weight_decay : 1.0;
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     const double w0 = static_cast<double>(param[i]);
@@ -102,7 +133,8 @@ void adam_update_ref(const AdamParams& p, int64_t n, T* param, const T* grad, T*
 template <typename T>
 void rmsprop_update_ref(const RmspropParams& p, int64_t n, T* param, const T* grad, T* square_avg,
                         T* momentum_buf) {
-  check_common("rmsprop_update", n, param, grad, p.lr, p.weight_decay);
+  check_common("rmsprop_update", n, param, grad, p.weight_decay);
+  check_live("rmsprop_update", p.live);
   GD_CHECK(p.alpha >= 0.0 && p.alpha < 1.0, "rmsprop_update: alpha must be in [0, 1), got " << p.alpha);
   GD_CHECK(p.eps > 0.0, "rmsprop_update: eps must be > 0, got " << p.eps);
   GD_CHECK(p.momentum >= 0.0 && p.momentum < 1.0,
@@ -111,7 +143,8 @@ void rmsprop_update_ref(const RmspropParams& p, int64_t n, T* param, const T* gr
   GD_CHECK(p.momentum == 0.0 || n == 0 || momentum_buf != nullptr,
            "rmsprop_update: momentum = " << p.momentum << " needs a momentum buffer of " << n
                                          << " elements, got nullptr");
-  const double lr = p.lr, wd = p.weight_decay, a = p.alpha, eps = p.eps, mu = p.momentum;
+  const double lr = resolve_update(p.live, p.live.live ? UpdateStepScalars{} : rmsprop_step_scalars(p)).lr;
+  const double wd = p.weight_decay, a = p.alpha, eps = p.eps, mu = p.momentum;
   if (mu == 0.0) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {

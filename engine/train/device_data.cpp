@@ -3,7 +3,6 @@
 #include <numeric>
 
 #include "engine/core/error.h"
-#include "engine/core/philox.h"
 
 namespace gd {
 
@@ -24,16 +23,8 @@ void DeviceDataset::set_order(Backend& be, const std::vector<int32_t>& order) {
   be.copy_from_host(order_->data(), order.data(), order.size() * sizeof(int32_t));
 }
 
-std::vector<int32_t> epoch_permutation(int64_t n, uint64_t seed, uint64_t epoch) {
-  constexpr uint32_t kShuffleStream = 0x5u << 28;  // distinct from layer dropout streams
-  std::vector<int32_t> p(static_cast<size_t>(n));
-  std::iota(p.begin(), p.end(), 0);
-  for (int64_t i = n - 1; i > 0; --i) {
-    const uint64_t r = philox_u32(seed, kShuffleStream, epoch, static_cast<uint64_t>(i));
-    const int64_t j = static_cast<int64_t>((r * static_cast<uint64_t>(i + 1)) >> 32);  // unbiased enough: < 2^-32 skew
-    std::swap(p[i], p[j]);
-  }
-  return p;
+void DeviceDataset::shuffle(Backend& be, uint64_t seed, uint64_t epoch) {
+  be.shuffle(n_, seed, epoch, static_cast<int32_t*>(order_->data()));
 }
 
 }  // namespace gd

@@ -17,17 +17,15 @@ class DeviceDataset {
   int64_t row() const { return row_; }
   const uint8_t* images() const { return static_cast<const uint8_t*>(images_->data()); }
   const uint8_t* labels() const { return static_cast<const uint8_t*>(labels_->data()); }
-  // Sample order for this dataset (backend memory): identity until set_order is called.
+  // Sample order for this dataset (backend memory): identity until shuffle() or set_order() is called.
   const int32_t* order() const { return static_cast<const int32_t*>(order_->data()); }
-  void set_order(Backend& be, const std::vector<int32_t>& order);
+  void set_order(Backend& be, const std::vector<int32_t>& order);  // uploads a host order
+  // The epoch's order (engine/ops/shuffle.h), computed by the backend in place.
+  void shuffle(Backend& be, uint64_t seed, uint64_t epoch);
 
  private:
   int64_t n_, row_;
   std::shared_ptr<Buffer> images_, labels_, order_;
 };
-
-// A deterministic permutation of [0, n) for (seed, epoch): Fisher–Yates driven by Philox, so it
-// is the same on every platform and every backend.
-std::vector<int32_t> epoch_permutation(int64_t n, uint64_t seed, uint64_t epoch);
 
 }  // namespace gd

@@ -2,7 +2,7 @@
 // The training and validation samples of a run, rebuilt from its configuration exactly as the
 // trainer makes them: a stratified validation split of the dataset's training set
 // (split_validation with TrainConfig::val_split and val_seed), then, when limit_train is set, a
-// fixed random subset of the rest (the first limit_train entries of epoch_permutation(n, val_seed, 0),
+// fixed random subset of the rest (the first limit_train entries of shuffle_ref(n, val_seed, 0),
 // kept in file order). gpu_eval uses it for --split train|val, so "val" is the very validation set
 // the run selected its best epoch on.
 #include <utility>

@@ -123,6 +123,7 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"seed", c.seed},
       {"limit_train", c.limit_train},
       {"device", c.device},
+      {"cuda_graph", c.cuda_graph},
       {"threads", c.threads},
   };
 }
@@ -174,6 +175,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.seed = j.at("seed").get<uint64_t>();
     c.limit_train = j.at("limit_train").get<int64_t>();
     c.device = j.at("device").get<std::string>();
+    c.cuda_graph = j.value("cuda_graph", true);  // absent in runs saved before the option existed
     c.threads = j.at("threads").get<int>();
     return c;
   } catch (const nlohmann::json::exception& e) {

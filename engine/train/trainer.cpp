@@ -60,6 +60,10 @@ class TrainingRun {
   void setup_model();
   void restore(const Checkpoint& ck);
   double train_epoch(int epoch, double* acc_out, double* lr_out);
+  void full_batch_step(int epoch);
+  void run_step(int64_t n);
+  LiveStep* live() const;
+  int32_t* batch_indices() const;
   void save_checkpoint_file(const std::string& name, bool final_weights);
   void snapshot_best();
   void restore_best();
@@ -78,7 +82,10 @@ class TrainingRun {
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<MetricAccumulator> acc_;
   Tensor best_params_, best_state_, staging_;
-  std::shared_ptr<Buffer> sample_ids_;
+  std::shared_ptr<Buffer> live_;       // one LiveStep (backend memory)
+  std::shared_ptr<Buffer> batch_idx_;  // (batch_size) int32: the current batch's sample indices
+  std::unique_ptr<RecordedWork> step_graph_;
+  bool recording_tried_ = false;
   ModelInfo info_;
   RunState st_;
 };
@@ -113,10 +120,10 @@ void TrainingRun::setup_model() {
   acc_ = std::make_unique<MetricAccumulator>(be_, d.num_classes, cfg_.batch_size);
   best_params_ = be_.empty(Shape{std::max<int64_t>(net_->num_params(), 1)});
   best_state_ = be_.empty(Shape{std::max<int64_t>(net_->num_state(), 1)});
-  if (cfg_.augment) {
-    staging_ = be_.empty(Shape{cfg_.batch_size * info_.input.numel()});
-    sample_ids_ = be_.allocate(static_cast<size_t>(cfg_.batch_size) * sizeof(int32_t));
-  }
+  if (cfg_.augment) staging_ = be_.empty(Shape{cfg_.batch_size * info_.input.numel()});
+  live_ = be_.allocate(sizeof(LiveStep));
+  batch_idx_ = be_.allocate(static_cast<size_t>(cfg_.batch_size) * sizeof(int32_t));
+  opt_->reserve_live(steps_per_epoch);
   const std::string mode = cfg_.monitor == "val_accuracy" ? "max" : "min";
   st_.stopper = EarlyStopping(cfg_.early_stopping, cfg_.min_delta, mode);
 }
@@ -151,62 +158,106 @@ void TrainingRun::restore(const Checkpoint& ck) {
   }
 }
 
+LiveStep* TrainingRun::live() const { return static_cast<LiveStep*>(live_->data()); }
+int32_t* TrainingRun::batch_indices() const { return static_cast<int32_t*>(batch_idx_->data()); }
+
+// One optimiser step on the batch the live counters select; everything that changes from step to
+// step is read from backend memory, so the same calls can be recorded once and replayed.
+void TrainingRun::run_step(int64_t n) {
+  DeviceDataset& tr = *train_dev_;
+  be_.select_batch(tr.order(), cfg_.batch_size, live(), n, batch_indices());
+  if (cfg_.augment) {
+    // Augment in [0,1] pixel space so the zero fill outside the image is background, then normalise.
+    be_.gather_images_u8(n, tr.row(), tr.images(), batch_indices(), 0.0f, 1.0f, staging_.data());
+    AugmentParams a = cfg_.augment_params;
+    a.seed = cfg_.seed;
+    a.live = live();
+    be_.augment_affine(a, n, info_.input[0], info_.input[1], info_.input[2], staging_.data(), net_->input(),
+                       batch_indices());
+    be_.normalize(n * tr.row(), info_.mean, info_.std, net_->input());
+  } else {
+    be_.gather_images_u8(n, tr.row(), tr.images(), batch_indices(), info_.mean, info_.std, net_->input());
+  }
+  be_.gather_labels_u8(n, tr.labels(), batch_indices(), acc_->batch_labels());
+  net_->forward(n, true, 0, cfg_.seed, live());
+  SoftmaxXentShape s;
+  s.n = n;
+  s.c = info_.num_classes;
+  s.label_smoothing = cfg_.label_smoothing;
+  be_.softmax_xent(s, net_->output(), acc_->batch_labels(), net_->output_grad(), acc_->loss_sum(), acc_->correct());
+  net_->backward(n, 0, cfg_.seed, live());
+  if (cfg_.clip_grad_norm > 0.0) be_.clip_grad_norm(net_->num_params(), cfg_.clip_grad_norm, net_->grads());
+  opt_->step_live(net_->params(), net_->grads(), live());
+  be_.advance_step(live());
+}
+
+// The full batches of an epoch replay one recorded step when the backend records (CUDA graphs): it
+// is recorded right after the run's first eager step, so every lazily built plan (cuDNN algorithms)
+// exists by then. A recording that fails leaves training on the eager path, with a notice.
+void TrainingRun::full_batch_step(int epoch) {
+  if (step_graph_) {
+    step_graph_->replay();
+    return;
+  }
+  try {
+    run_step(cfg_.batch_size);
+  } catch (const NumericError& e) {
+    throw_diverged(epoch, st_.step, schedule_->lr_at(st_.step), e.what());
+  }
+  if (recording_tried_ || !cfg_.cuda_graph) return;
+  recording_tried_ = true;
+  try {
+    step_graph_ = be_.record([this] { run_step(cfg_.batch_size); });
+    if (step_graph_) progress_.message("recorded the training step as a CUDA graph; replaying it");
+  } catch (const Error& e) {
+    progress_.message(std::string("could not record the training step as a CUDA graph, so every op is launched "
+                                  "each step instead: ") + e.what());
+  }
+}
+
 double TrainingRun::train_epoch(int epoch, double* acc_out, double* lr_out) {
   DeviceDataset& tr = *train_dev_;
-  tr.set_order(be_, epoch_permutation(tr.size(), cfg_.seed, static_cast<uint64_t>(epoch)));
-  acc_->reset();
-  const int64_t classes = info_.num_classes;
   const int64_t total = tr.size();
+  const int64_t batches = (total + cfg_.batch_size - 1) / cfg_.batch_size;
+  // Everything the epoch's steps read is put in place before the first one: the sample order, the
+  // optimiser's per-step scalars and the live counters. Nothing is copied inside the loop.
+  tr.shuffle(be_, cfg_.seed, static_cast<uint64_t>(epoch));
+  std::vector<double> lrs(static_cast<size_t>(batches));
+  for (int64_t b = 0; b < batches; ++b) lrs[static_cast<size_t>(b)] = schedule_->lr_at(st_.step + b);
+  const int64_t optimizer_steps = opt_->steps();
+  opt_->prepare_live(lrs);
+  const LiveStep start{static_cast<uint64_t>(st_.step), 0};
+  be_.copy_from_host(live(), &start, sizeof start);
+  acc_->reset();
+
   auto last_report = Clock::now();
-  double lr = 0.0;
-  for (int64_t start = 0; start < total; start += cfg_.batch_size) {
-    const int64_t n = std::min(cfg_.batch_size, total - start);
-    const int32_t* idx = tr.order() + start;
-    lr = schedule_->lr_at(st_.step);
-    if (cfg_.augment) {
-      // Augment in [0,1] pixel space so the zero fill outside the image is background, then normalise.
-      be_.gather_images_u8(n, tr.row(), tr.images(), idx, 0.0f, 1.0f, staging_.data());
-      AugmentParams a = cfg_.augment_params;
-      a.seed = cfg_.seed;
-      a.step = static_cast<uint64_t>(st_.step);
-      be_.augment_affine(a, n, info_.input[0], info_.input[1], info_.input[2], staging_.data(),
-                         net_->input(), idx);
-      be_.normalize(n * tr.row(), info_.mean, info_.std, net_->input());
+  for (int64_t b = 0; b < batches; ++b) {
+    const int64_t first = b * cfg_.batch_size;
+    const int64_t n = std::min(cfg_.batch_size, total - first);
+    const double lr = lrs[static_cast<size_t>(b)];
+    if (n == cfg_.batch_size) {
+      full_batch_step(epoch);
     } else {
-      be_.gather_images_u8(n, tr.row(), tr.images(), idx, info_.mean, info_.std, net_->input());
+      try {
+        run_step(n);
+      } catch (const NumericError& e) {
+        throw_diverged(epoch, st_.step, lr, e.what());
+      }
     }
-    be_.gather_labels_u8(n, tr.labels(), idx, acc_->batch_labels());
-    net_->forward(n, true, static_cast<uint64_t>(st_.step), cfg_.seed);
-    SoftmaxXentShape s;
-    s.n = n;
-    s.c = classes;
-    s.label_smoothing = cfg_.label_smoothing;
-    try {
-      be_.softmax_xent(s, net_->output(), acc_->batch_labels(), net_->output_grad(), acc_->loss_sum(),
-                       acc_->correct());
-    } catch (const NumericError& e) {
-      throw_diverged(epoch, st_.step, lr, e.what());
-    }
-    net_->backward(n, static_cast<uint64_t>(st_.step), cfg_.seed);
-    if (cfg_.clip_grad_norm > 0.0) {
-      const double norm = std::sqrt(be_.sum_squares(net_->num_params(), net_->grads()));
-      if (norm > cfg_.clip_grad_norm)
-        be_.scale(net_->num_params(), static_cast<float>(cfg_.clip_grad_norm / norm), net_->grads());
-    }
-    opt_->step(net_->params(), net_->grads(), lr);
     ++st_.step;
     // Progress (and the divergence check) reads two numbers back: at most a few times a second.
-    const bool last = start + n >= total;
+    const bool last = b + 1 == batches;
     if (last || seconds_since(last_report) > 0.25) {
       last_report = Clock::now();
       double loss_sum = 0.0;
       int64_t correct = 0;
       acc_->read(&loss_sum, &correct);
-      const int64_t done = start + n;
+      const int64_t done = first + n;
       if (!std::isfinite(loss_sum))
         throw_diverged(epoch, st_.step, lr, "the loss became " + std::to_string(loss_sum));
       progress_.batch(epoch, cfg_.epochs, done, total, loss_sum / done, static_cast<double>(correct) / done);
       if (last) {
+        opt_->set_steps(optimizer_steps + batches);
         *acc_out = static_cast<double>(correct) / total;
         *lr_out = lr;
         return loss_sum / total;

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for CUDA-vs-reference tests (only compiled where GD_HAVE_CUDA is defined):
 //  GD_SKIP_WITHOUT_CUDA()   GTEST_SKIP with the runtime's reason when no device is usable
-//  CudaTestContext          a Context (stream, cuBLAS, cuDNN) created for one test
+//  CudaTestContext          a Context (stream, cuBLAS, cuDNN, reduction scratch) created for one test
 //  DeviceVector<T>          device copy of a host vector; .host() downloads (synchronising)
 #include <gtest/gtest.h>
 
@@ -47,6 +47,8 @@ class CudaTestContext {
     GD_CUDA_CHECK(cudaStreamCreate(&ctx.stream));
     if (cublasCreate(&ctx.cublas) != CUBLAS_STATUS_SUCCESS) throw Error("cublasCreate failed");
     cublasSetStream(ctx.cublas, ctx.stream);
+    GD_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ctx.reduction_scratch),
+                             cuda::kReductionScratchDoubles * sizeof(double)));
 #ifdef GD_HAVE_CUDNN
     if (cudnnCreate(&ctx.cudnn) != CUDNN_STATUS_SUCCESS) throw Error("cudnnCreate failed");
     cudnnSetStream(ctx.cudnn, ctx.stream);
@@ -57,6 +59,7 @@ class CudaTestContext {
     cudnnDestroy(ctx.cudnn);
 #endif
     cublasDestroy(ctx.cublas);
+    cudaFree(ctx.reduction_scratch);
     cudaStreamDestroy(ctx.stream);
   }
   cuda::Context ctx;
