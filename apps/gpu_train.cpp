@@ -9,6 +9,7 @@
 
 #include "engine/backend/backend.h"
 #include "engine/core/error.h"
+#include "engine/core/math_precision.h"
 #include "engine/data/registry.h"
 #include "engine/model/spec.h"
 #include "engine/report/training_report.h"
@@ -50,6 +51,10 @@ int run(int argc, char** argv) {
   app.add_flag("--cuda-graph,!--no-cuda-graph", cfg.cuda_graph,
                "CUDA: record the training step once as a CUDA graph and replay it (default on; "
                "--no-cuda-graph launches every op each step)");
+  app.add_option("--precision", cfg.precision,
+                 "fp32 | tf32 | bf16: math of dense/conv GEMMs on --device cuda (tf32, bf16: tensor "
+                 "cores, FP32 storage; docs/precision.md)")
+      ->capture_default_str();
   auto* o_epochs = app.add_option("--epochs", cfg.epochs, "training epochs (default: the arch's recipe: mlp 30, cnn 15, lcnn 25)");
   auto* o_batch = app.add_option("--batch-size", cfg.batch_size, "mini-batch size (default: recipe's: 128, lcnn 64)");
   auto* o_opt = app.add_option("--optimizer", cfg.optim.name, "sgd | adam | adamw | rmsprop (default: sgd with Nesterov momentum 0.9)");
@@ -129,6 +134,11 @@ int run(int argc, char** argv) {
     std::string notice;
     auto backend = make_backend(parse_device_request(cfg.device), &notice);
     if (!notice.empty()) progress.message("note: " + notice);
+    const MathPrecision precision = parse_math_precision(cfg.precision);
+    backend->set_math_precision(precision);  // before any network sizes its workspace
+    if (precision != MathPrecision::FP32)
+      progress.message(std::string("math precision ") + math_precision_name(precision) +
+                       " (tensor cores for GEMMs and convolutions; docs/precision.md)");
 
     if (!evaluate_path.empty()) {
       const DatasetSplits data = load_dataset(cfg.data);

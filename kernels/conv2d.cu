@@ -1,13 +1,21 @@
 // 2-d convolution on the GPU (contract in engine/ops/conv2d.h): the dispatch of kernels/cuda_ops.h.
 // With cuDNN (GD_HAVE_CUDNN) each shape gets a plan once: descriptors plus one algorithm each for
 // forward, backward-data and backward-filter, chosen by cuDNN's heuristics (cudnnGet*_v7: no timing
-// runs, so the choice is reproducible from run to run), and cached by shape and device. Choice
-// rules:
-//   - FP32 arithmetic only: the convolution descriptor asks for CUDNN_FMA_MATH, and candidates that
-//     report tensor-op math are skipped (on Ampere and later the default math would allow TF32,
-//     whose 10-bit mantissa is far outside the float tolerance the tests and the CPU backend hold);
+// runs, so the choice is reproducible from run to run), and cached by shape, device and math
+// precision (ctx.precision, docs/precision.md). Choice rules:
+//   - FP32 mode (the default): FP32 arithmetic only: the convolution descriptors ask for
+//     CUDNN_FMA_MATH, and candidates that report tensor-op math are skipped (on Ampere and later
+//     the default math would allow TF32, whose 10-bit mantissa is far outside the float tolerance
+//     the tests and the CPU backend hold);
+//   - TF32 and BF16 modes: the descriptors ask for CUDNN_TENSOR_OP_MATH, under which cuDNN runs
+//     FP32 data on Ampere and later tensor cores as TF32; candidates reporting tensor-op math come
+//     first, FMA/default-math ones are still admitted after them, and each direction's descriptor
+//     is set to the math type of the candidate chosen for it (cuDNN selects kernels by algorithm
+//     and math type together). cuDNN has no FP32-in/BF16-compute convolution (and
+//     CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION would round to FP16, so it is never admitted): BF16
+//     mode convolutions run exactly as TF32 ones, while its GEMMs use BF16 (gemm_rm.cuh);
 //   - direct-sum algorithms only: transform-based ones (FFT, Winograd) are skipped, since their
-//     rounding is not bounded by the direct-sum analysis the float tolerances rest on;
+//     rounding is not bounded by the direct-sum analysis the tolerances rest on;
 //   - deterministic algorithms first, in heuristic order, then any, in heuristic order;
 //   - at most kMaxWorkspaceBytes of workspace per algorithm.
 // The workspace of a plan is the maximum over its three algorithms, so conv2d_workspace_bytes
@@ -68,7 +76,9 @@ struct ConvDesc {
 struct Plan {
   TensorDesc x, y;
   FilterDesc w;
-  ConvDesc conv;
+  // One convolution descriptor per direction, the same geometry in each: in the tensor-op modes
+  // each carries the math type of the algorithm chosen for its direction.
+  ConvDesc conv_fwd, conv_data, conv_filter;
   bool use_im2col = false;
   cudnnConvolutionFwdAlgo_t fwd{};
   cudnnConvolutionBwdDataAlgo_t bwd_data{};
@@ -77,7 +87,8 @@ struct Plan {
   std::string description;
 };
 
-using PlanKey = std::array<int64_t, 10>;  // device, n, c, h, w, f, kh, kw, stride, pad
+// device, n, c, h, w, f, kh, kw, stride, pad, precision
+using PlanKey = std::array<int64_t, 11>;
 
 // The cache lives for the whole process and is never destroyed (no destruction-order questions at
 // exit); plans are immutable once built and never erased, so references to them stay valid.
@@ -98,6 +109,11 @@ int cudnn_dim(int64_t v, const char* what) {
 
 bool fp32_math(cudnnMathType_t m) { return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH; }
 
+// The math type the descriptors ask for in mode p (see the file comment).
+cudnnMathType_t requested_math(MathPrecision p) {
+  return p == MathPrecision::FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+}
+
 // Transform-based algorithms (see the file comment).
 bool transform_based(cudnnConvolutionFwdAlgo_t a) {
   return a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
@@ -117,27 +133,55 @@ bool transform_based(cudnnConvolutionBwdFilterAlgo_t a) {
          a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
 }
 
-// From heuristic results (best first): the first admissible deterministic one, else the first
-// admissible one. Admissible: supported for this shape, FP32 math, direct-sum, and its workspace
-// query (`workspace(algo, &bytes)`) succeeds with at most kMaxWorkspaceBytes.
-// Returns false when none is.
+// What choose() picked for one direction.
+template <typename Algo>
+struct Choice {
+  Algo algo{};
+  size_t bytes = 0;
+  bool deterministic = false;
+  cudnnMathType_t math = CUDNN_FMA_MATH;  // the math type the algorithm reported
+};
+
+// The math type of a chosen algorithm, for plan descriptions in the tensor-op modes.
+const char* math_tag(cudnnMathType_t m) {
+  return m == CUDNN_TENSOR_OP_MATH ? " (tensor-op)" : m == CUDNN_DEFAULT_MATH ? " (default-math)"
+                                                                               : " (fma)";
+}
+
+// From heuristic results (best first), for one direction whose descriptor is `conv`:
+//   FP32 mode: the first admissible deterministic one, else the first admissible one, where
+//     admissible means supported for this shape, FP32 math (FMA or default), direct-sum, and its
+//     workspace query (`workspace(algo, &bytes)`) succeeds with at most kMaxWorkspaceBytes; the
+//     descriptor keeps CUDNN_FMA_MATH.
+//   Tensor-op modes: the same passes, first over candidates reporting CUDNN_TENSOR_OP_MATH, then
+//     over the FP32-math ones; before its workspace query each candidate's math type is set on
+//     `conv`, so the descriptor ends with the chosen one's.
+// Returns false when none is admissible.
 template <typename Perf, typename Algo, typename WorkspaceFn>
-bool choose(const std::vector<Perf>& perf, int returned, WorkspaceFn workspace, Algo* algo,
-            size_t* bytes, bool* deterministic) {
-  for (int pass = 0; pass < 2; ++pass) {
-    for (int i = 0; i < returned; ++i) {
-      const Perf& p = perf[i];
-      if (p.status != CUDNN_STATUS_SUCCESS || !fp32_math(p.mathType) || transform_based(p.algo))
-        continue;
-      if (pass == 0 && p.determinism != CUDNN_DETERMINISTIC) continue;
-      size_t need = 0;
-      if (workspace(p.algo, &need) != CUDNN_STATUS_SUCCESS) continue;
-      need = std::max(need, p.memory);
-      if (need > kMaxWorkspaceBytes) continue;
-      *algo = p.algo;
-      *bytes = need;
-      *deterministic = p.determinism == CUDNN_DETERMINISTIC;
-      return true;
+bool choose(const std::vector<Perf>& perf, int returned, MathPrecision precision,
+            cudnnConvolutionDescriptor_t conv, WorkspaceFn workspace, Choice<Algo>* out) {
+  const bool tensor_modes = precision != MathPrecision::FP32;
+  const int kinds = tensor_modes ? 2 : 1;  // tensor-op candidates first, then FP32-math ones
+  for (int kind = 0; kind < kinds; ++kind) {
+    const bool want_tensor_op = tensor_modes && kind == 0;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int i = 0; i < returned; ++i) {
+        const Perf& p = perf[i];
+        if (p.status != CUDNN_STATUS_SUCCESS || transform_based(p.algo)) continue;
+        const bool tensor_op = p.mathType == CUDNN_TENSOR_OP_MATH;
+        if (want_tensor_op ? !tensor_op : !fp32_math(p.mathType)) continue;
+        if (pass == 0 && p.determinism != CUDNN_DETERMINISTIC) continue;
+        if (tensor_modes) GD_CUDA_CHECK(cudnnSetConvolutionMathType(conv, p.mathType));
+        size_t need = 0;
+        if (workspace(p.algo, &need) != CUDNN_STATUS_SUCCESS) continue;
+        need = std::max(need, p.memory);
+        if (need > kMaxWorkspaceBytes) continue;
+        out->algo = p.algo;
+        out->bytes = need;
+        out->deterministic = p.determinism == CUDNN_DETERMINISTIC;
+        out->math = p.mathType;
+        return true;
+      }
     }
   }
   return false;
@@ -157,6 +201,14 @@ void check_cudnn_bound(const Context& ctx) {
   GD_CHECK(st == ctx.stream, "the cuDNN handle is not bound to the context's stream");
 }
 
+// The geometry of every convolution descriptor of a plan, with the math type of `precision`.
+void set_conv_desc(cudnnConvolutionDescriptor_t d, const Conv2dShape& s, MathPrecision precision) {
+  const int pad = cudnn_dim(s.pad, "pad"), stride = cudnn_dim(s.stride, "stride");
+  GD_CUDA_CHECK(cudnnSetConvolution2dDescriptor(d, pad, pad, stride, stride, 1, 1,
+                                                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+  GD_CUDA_CHECK(cudnnSetConvolutionMathType(d, requested_math(precision)));
+}
+
 std::unique_ptr<Plan> build_plan(Context& ctx, const Conv2dShape& s) {
   auto plan = std::make_unique<Plan>();
   Plan& p = *plan;
@@ -174,12 +226,13 @@ std::unique_ptr<Plan> build_plan(Context& ctx, const Conv2dShape& s) {
   GD_CUDA_CHECK(cudnnSetFilter4dDescriptor(p.w.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
                                            cudnn_dim(s.f, "f"), cudnn_dim(s.c, "c"),
                                            cudnn_dim(s.kh, "kh"), cudnn_dim(s.kw, "kw")));
-  const int pad = cudnn_dim(s.pad, "pad"), stride = cudnn_dim(s.stride, "stride");
-  GD_CUDA_CHECK(cudnnSetConvolution2dDescriptor(p.conv.d, pad, pad, stride, stride, 1, 1,
-                                                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-  GD_CUDA_CHECK(cudnnSetConvolutionMathType(p.conv.d, CUDNN_FMA_MATH));
+  const MathPrecision precision = ctx.precision;
+  set_conv_desc(p.conv_fwd.d, s, precision);
+  set_conv_desc(p.conv_data.d, s, precision);
+  set_conv_desc(p.conv_filter.d, s, precision);
   int on = 0, of = 0, oh = 0, ow = 0;
-  GD_CUDA_CHECK(cudnnGetConvolution2dForwardOutputDim(p.conv.d, p.x.d, p.w.d, &on, &of, &oh, &ow));
+  GD_CUDA_CHECK(
+      cudnnGetConvolution2dForwardOutputDim(p.conv_fwd.d, p.x.d, p.w.d, &on, &of, &oh, &ow));
   GD_CHECK(on == s.n && of == s.f && oh == s.oh() && ow == s.ow(),
            "cuDNN conv2d output (" << on << "," << of << "," << oh << "," << ow
                                    << ") differs from the contract's (" << s.n << "," << s.f << ","
@@ -188,57 +241,73 @@ std::unique_ptr<Plan> build_plan(Context& ctx, const Conv2dShape& s) {
       cudnnSetTensor4dDescriptor(p.y.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, on, of, oh, ow));
 
   cudnnHandle_t h = ctx.cudnn;
-  size_t fwd_bytes = 0, data_bytes = 0, filter_bytes = 0;
-  bool fwd_det = false, data_det = false, filter_det = false;
+  Choice<cudnnConvolutionFwdAlgo_t> fwd;
+  Choice<cudnnConvolutionBwdDataAlgo_t> data;
+  Choice<cudnnConvolutionBwdFilterAlgo_t> filter;
 
   int count = 0, returned = 0;
   GD_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &count));
   std::vector<cudnnConvolutionFwdAlgoPerf_t> fwd_perf(std::max(count, 1));
-  GD_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, count,
+  GD_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv_fwd.d, p.y.d, count,
                                                        &returned, fwd_perf.data()));
   const bool have_fwd = choose(
-      fwd_perf, returned,
+      fwd_perf, returned, precision, p.conv_fwd.d,
       [&](cudnnConvolutionFwdAlgo_t a, size_t* b) {
-        return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d, p.y.d, a, b);
+        return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv_fwd.d, p.y.d, a, b);
       },
-      &p.fwd, &fwd_bytes, &fwd_det);
+      &fwd);
 
   GD_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &count));
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> data_perf(std::max(count, 1));
-  GD_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d, count,
-                                                            &returned, data_perf.data()));
+  GD_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv_data.d, p.x.d,
+                                                            count, &returned, data_perf.data()));
   const bool have_data = choose(
-      data_perf, returned,
+      data_perf, returned, precision, p.conv_data.d,
       [&](cudnnConvolutionBwdDataAlgo_t a, size_t* b) {
-        return cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv.d, p.x.d, a, b);
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv_data.d, p.x.d,
+                                                            a, b);
       },
-      &p.bwd_data, &data_bytes, &data_det);
+      &data);
 
   GD_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &count));
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> filter_perf(std::max(count, 1));
   GD_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-      h, p.x.d, p.y.d, p.conv.d, p.w.d, count, &returned, filter_perf.data()));
+      h, p.x.d, p.y.d, p.conv_filter.d, p.w.d, count, &returned, filter_perf.data()));
   const bool have_filter = choose(
-      filter_perf, returned,
+      filter_perf, returned, precision, p.conv_filter.d,
       [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* b) {
-        return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv.d, p.w.d, a,
-                                                              b);
+        return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv_filter.d,
+                                                              p.w.d, a, b);
       },
-      &p.bwd_filter, &filter_bytes, &filter_det);
+      &filter);
 
+  // FP32 plans are described exactly as before the precision setting existed.
+  const std::string mode =
+      precision == MathPrecision::FP32
+          ? std::string()
+          : std::string(" precision=") + math_precision_name(precision) +
+                (precision == MathPrecision::BF16 ? " (convolutions as tf32)" : "");
   std::ostringstream os;
   if (!(have_fwd && have_data && have_filter)) {
     p.use_im2col = true;
     p.workspace_bytes = conv2d_im2col_workspace_bytes(s);
     os << "im2col+cuBLAS (cuDNN offered no admissible algorithm for" << (have_fwd ? "" : " forward")
        << (have_data ? "" : " backward-data") << (have_filter ? "" : " backward-filter") << ") for "
-       << shape_str(s) << ", workspace=" << p.workspace_bytes << " bytes";
+       << shape_str(s) << ", workspace=" << p.workspace_bytes << " bytes" << mode;
   } else {
-    p.workspace_bytes = std::max({fwd_bytes, data_bytes, filter_bytes});
-    auto det = [](bool d) { return d ? "" : " (non-deterministic)"; };
-    os << conv2d_implementation() << " fwd=" << int(p.fwd) << det(fwd_det)
-       << " bwd_data=" << int(p.bwd_data) << det(data_det) << " bwd_filter=" << int(p.bwd_filter)
-       << det(filter_det) << " workspace=" << p.workspace_bytes << " bytes for " << shape_str(s);
+    p.fwd = fwd.algo;
+    p.bwd_data = data.algo;
+    p.bwd_filter = filter.algo;
+    p.workspace_bytes = std::max({fwd.bytes, data.bytes, filter.bytes});
+    auto tags = [&](bool deterministic, cudnnMathType_t math) {
+      std::string t = deterministic ? "" : " (non-deterministic)";
+      if (precision != MathPrecision::FP32) t += math_tag(math);
+      return t;
+    };
+    os << conv2d_implementation() << " fwd=" << int(p.fwd) << tags(fwd.deterministic, fwd.math)
+       << " bwd_data=" << int(p.bwd_data) << tags(data.deterministic, data.math)
+       << " bwd_filter=" << int(p.bwd_filter) << tags(filter.deterministic, filter.math)
+       << " workspace=" << p.workspace_bytes << " bytes for " << shape_str(s) << mode;
   }
   p.description = os.str();
   return plan;
@@ -248,7 +317,8 @@ std::unique_ptr<Plan> build_plan(Context& ctx, const Conv2dShape& s) {
 const Plan& get_plan(Context& ctx, const Conv2dShape& s) {
   int device = 0;
   GD_CUDA_CHECK(cudaGetDevice(&device));
-  const PlanKey key{device, s.n, s.c, s.h, s.w, s.f, s.kh, s.kw, s.stride, s.pad};
+  const PlanKey key{device, s.n,  s.c,      s.h,   s.w, s.f,
+                    s.kh,   s.kw, s.stride, s.pad, static_cast<int64_t>(ctx.precision)};
   PlanCache& cache = plan_cache();
   std::lock_guard<std::mutex> lock(cache.mu);
   auto it = cache.plans.find(key);
@@ -307,12 +377,12 @@ size_t conv2d_workspace_bytes(Context& ctx, const Conv2dShape& s) {
 #endif
 }
 
-// x (N,C,H,W), w (F,C,KH,KW), b (F), workspace (conv2d_workspace_bytes) -> y (N,F,OH,OW)
-// OVERWRITTEN.
+// x (N,C,H,W), w (F,C,KH,KW), b (F) or nullptr (no bias), workspace (conv2d_workspace_bytes) ->
+// y (N,F,OH,OW) OVERWRITTEN.
 void conv2d_forward(Context& ctx, const Conv2dShape& s, const float* x, const float* w,
                     const float* b, float* y, void* workspace) {
   s.validate();
-  GD_CHECK(x && w && b && y, "cuda::conv2d_forward: null pointer argument");
+  GD_CHECK(x && w && y, "cuda::conv2d_forward: null x, w or y");
 #ifdef GD_HAVE_CUDNN
   const Plan& p = get_plan(ctx, s);
   if (!p.use_im2col) {
@@ -320,9 +390,9 @@ void conv2d_forward(Context& ctx, const Conv2dShape& s, const float* x, const fl
              "cuda::conv2d_forward: null workspace, " << p.workspace_bytes << " bytes needed");
     check_cudnn_bound(ctx);
     const float one = 1.0f, zero = 0.0f;
-    GD_CUDA_CHECK(cudnnConvolutionForward(ctx.cudnn, &one, p.x.d, x, p.w.d, w, p.conv.d, p.fwd,
+    GD_CUDA_CHECK(cudnnConvolutionForward(ctx.cudnn, &one, p.x.d, x, p.w.d, w, p.conv_fwd.d, p.fwd,
                                           workspace, p.workspace_bytes, &zero, p.y.d, y));
-    detail::add_channel_bias(ctx.stream, s.n, s.f, s.oh() * s.ow(), b, y);
+    if (b) detail::add_channel_bias(ctx.stream, s.n, s.f, s.oh() * s.ow(), b, y);
     return;
   }
 #endif
@@ -342,13 +412,13 @@ void conv2d_backward(Context& ctx, const Conv2dShape& s, const float* x, const f
              "cuda::conv2d_backward: null workspace, " << p.workspace_bytes << " bytes needed");
     check_cudnn_bound(ctx);
     const float one = 1.0f, zero = 0.0f;
-    GD_CUDA_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x.d, x, p.y.d, dy, p.conv.d,
-                                                 p.bwd_filter, workspace, p.workspace_bytes, &zero,
-                                                 p.w.d, dw));
+    GD_CUDA_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x.d, x, p.y.d, dy,
+                                                 p.conv_filter.d, p.bwd_filter, workspace,
+                                                 p.workspace_bytes, &zero, p.w.d, dw));
     if (dx) {
-      GD_CUDA_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &one, p.w.d, w, p.y.d, dy, p.conv.d,
-                                                 p.bwd_data, workspace, p.workspace_bytes, &zero,
-                                                 p.x.d, dx));
+      GD_CUDA_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &one, p.w.d, w, p.y.d, dy,
+                                                 p.conv_data.d, p.bwd_data, workspace,
+                                                 p.workspace_bytes, &zero, p.x.d, dx));
     }
     if (db) detail::channel_bias_grad(ctx.stream, s.n, s.f, s.oh() * s.ow(), dy, db);
     return;

@@ -1,5 +1,5 @@
 // 2-d convolution as im2col + cuBLAS: the implementation without cuDNN and the fallback for shapes
-// cuDNN cannot run in FP32 (see conv2d_info.h). Same scheme as engine/ref/conv2d_ref.cpp, with the
+// cuDNN offers no admissible algorithm for (see conv2d_info.h). Same scheme as engine/ref/conv2d_ref.cpp, with the
 // batch processed in chunks of `chunk` samples whose columns fit a bounded workspace
 // (R = C*KH*KW, OHW = OH*OW):
 //   cols (chunk, R, OHW) = im2col(x[n0 .. n0+chunk))
@@ -7,7 +7,8 @@
 //   backward: part[n] (F,R) = dy[n] (F,OHW) * cols[n]^T (OHW,R)   then dw = sum of the partials
 //             cols[n] (R,OHW) = w^T (R,F) * dy[n] (F,OHW)        then dx = col2im(cols)
 // col2im is a gather (the thread owning one input pixel sums the column entries that read it) and
-// the dw partials are summed in sample order: no atomics, deterministic.
+// the dw partials are summed in sample order: no atomics, deterministic. The GEMMs run in
+// ctx.precision (gemm_rm.cuh, docs/precision.md); im2col, col2im and the partial sums stay FP32.
 //
 // Workspace layout (conv2d_im2col_workspace_bytes is the single source of truth), in floats:
 //   [0, chunk*R*OHW)                        columns (reused for the dx columns)
@@ -133,11 +134,11 @@ size_t conv2d_im2col_workspace_bytes(const Conv2dShape& s, int64_t max_chunk) {
   return static_cast<size_t>(Layout(s, max_chunk).total) * sizeof(float);
 }
 
-// x (N,C,H,W), w (F,C,KH,KW), b (F) -> y (N,F,OH,OW), OVERWRITTEN.
+// x (N,C,H,W), w (F,C,KH,KW), b (F) or nullptr (no bias) -> y (N,F,OH,OW), OVERWRITTEN.
 void conv2d_im2col_forward(Context& ctx, const Conv2dShape& s, const float* x, const float* w,
                            const float* b, float* y, void* workspace, int64_t max_chunk) {
   s.validate();
-  GD_CHECK(x && w && b && y && workspace, "cuda::conv2d_im2col_forward: null pointer argument");
+  GD_CHECK(x && w && y && workspace, "cuda::conv2d_im2col_forward: null x, w, y or workspace");
   detail::check_cublas_bound(ctx);
   const ConvGeom g = geom(s);
   const Layout L(s, max_chunk);
@@ -150,7 +151,7 @@ void conv2d_im2col_forward(Context& ctx, const Conv2dShape& s, const float* x, c
     gemm_rm_batched(ctx, false, false, g.f, g.ohw, g.r, w, g.r, 0, cols, g.ohw, g.r * g.ohw, 0.0f,
                     y + n0 * g.f * g.ohw, g.ohw, g.f * g.ohw, nb);
   }
-  detail::add_channel_bias(ctx.stream, s.n, g.f, g.ohw, b, y);
+  if (b) detail::add_channel_bias(ctx.stream, s.n, g.f, g.ohw, b, y);
 }
 
 // dy (N,F,OH,OW) -> dw (F,C,KH,KW) OVERWRITTEN; dx (N,C,H,W), db (F) OVERWRITTEN unless nullptr.

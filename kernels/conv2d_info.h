@@ -2,9 +2,10 @@
 // Which implementation runs 2-d convolutions on the GPU, the per-shape plan cache, and the
 // im2col + cuBLAS implementation itself (kernels/conv2d_im2col.cu). conv2d_forward/backward
 // (kernels/cuda_ops.h) dispatch: with cuDNN (GD_HAVE_CUDNN) they run cuDNN's convolutions with
-// algorithms chosen once per shape; a shape for which cuDNN offers no suitable FP32 (non-TF32)
-// algorithm, and every shape in builds without cuDNN, runs the im2col path. The im2col entry points
-// are public so tests exercise that path on cuDNN builds too.
+// algorithms chosen once per shape and math precision (Context::precision); a shape for which
+// cuDNN offers no admissible algorithm (in FP32 mode: FP32 FMA math only, no TF32), and every shape
+// in builds without cuDNN, runs the im2col path, whose GEMMs follow the same precision. The im2col
+// entry points are public so tests exercise that path on cuDNN builds too.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,12 +18,14 @@ namespace gd::cuda {
 // "cuDNN 9.19.0" (the version of the library loaded at run time) or "im2col+cuBLAS".
 const char* conv2d_implementation();
 
-// Number of shapes planned so far in this process (cuDNN algorithms chosen and cached); 0 in
-// builds without cuDNN. Planning a shape again is a cache hit and leaves the count unchanged.
+// Number of (shape, precision) pairs planned so far in this process (cuDNN algorithms chosen and
+// cached); 0 in builds without cuDNN. Planning a pair again is a cache hit and leaves the count
+// unchanged.
 size_t conv2d_plan_cache_size();
 
-// The plan used for shape s, in words ("cuDNN fwd=... bwd_data=... bwd_filter=... workspace=..."
-// or "im2col+cuBLAS ..."); plans the shape if needed.
+// The plan used for shape s in ctx.precision, in words ("cuDNN fwd=... bwd_data=... bwd_filter=...
+// workspace=..." or "im2col+cuBLAS ..."; in TF32/BF16 also the precision and which directions run
+// tensor-op algorithms); plans the shape if needed.
 std::string conv2d_plan_description(Context& ctx, const Conv2dShape& s);
 
 // im2col + cuBLAS convolution, same contract as conv2d_forward / conv2d_backward

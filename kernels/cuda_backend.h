@@ -22,6 +22,10 @@ class CudaBackend final : public Backend {
   std::string description() const override { return description_; }
   cuda::Context& context() { return ctx_; }
 
+  // Every GEMM and convolution launched afterwards runs in mode p (the Context carries it).
+  void set_math_precision(MathPrecision p) override { ctx_.precision = p; }
+  MathPrecision math_precision() const override { return ctx_.precision; }
+
   // Zero-initialised device memory (at least 256 bytes), freed with cudaFree when the last Tensor
   // referring to it goes away.
   std::shared_ptr<Buffer> allocate(size_t bytes) override;
@@ -61,6 +65,10 @@ class CudaBackend final : public Backend {
   void activation_forward(Activation a, int64_t n, const float* x, float* y) override;
   void activation_backward(Activation a, int64_t n, const float* x, const float* y, const float* dy,
                            float* dx) override;
+  void bias_activation_forward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                               const float* b, float* y) override;
+  void bias_activation_backward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                const float* y, const float* dy, float* dpre, float* db) override;
   void dropout_forward(const DropoutParams& d, int64_t n, const float* x, float* y) override;
   void dropout_backward(const DropoutParams& d, int64_t n, const float* dy, float* dx) override;
   void batchnorm_forward_train(const BatchNormShape& s, const float* x, const float* gamma,

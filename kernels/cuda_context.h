@@ -1,12 +1,15 @@
 #pragma once
-// The per-backend CUDA state every launcher receives: one stream, the cuBLAS handle, and the cuDNN
-// handle when the build has cuDNN (GD_HAVE_CUDNN). All launches go to `stream`; nothing synchronises
-// the host unless a function says so.
+// The per-backend CUDA state every launcher receives: one stream, the cuBLAS handle, the cuDNN
+// handle when the build has cuDNN (GD_HAVE_CUDNN), and the math precision of GEMMs and
+// convolutions. All launches go to `stream`; nothing synchronises the host unless a function says
+// so.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #ifdef GD_HAVE_CUDNN
 #include <cudnn.h>
 #endif
+
+#include "engine/core/math_precision.h"
 
 namespace gd::cuda {
 
@@ -22,6 +25,9 @@ struct Context {
 #ifdef GD_HAVE_CUDNN
   cudnnHandle_t cudnn = nullptr;
 #endif
+  // Compute mode of the cuBLAS GEMMs (gemm_rm.cuh) and cuDNN convolutions (conv2d.cu); FP32 runs
+  // exactly the calls of builds without this setting.
+  MathPrecision precision = MathPrecision::FP32;
 };
 
 }  // namespace gd::cuda

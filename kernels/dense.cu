@@ -1,5 +1,7 @@
 // Dense layer on the GPU: the GEMMs of engine/ref/dense_ref.cpp on cuBLAS (row-major wrappers in
 // gemm_rm.cuh, same argument lists as the reference), bias add and bias gradient from bias.cuh.
+// The GEMMs run in ctx.precision (FP32, or TF32/BF16 tensor cores: docs/precision.md); the bias
+// kernels are FP32 in every mode.
 #include "engine/core/error.h"
 #include "kernels/bias.cuh"
 #include "kernels/cuda_ops.h"
@@ -9,15 +11,15 @@ namespace gd::cuda {
 
 using detail::gemm_rm;
 
-// x (N,K), w (M,K), b (M) -> y (N,M) = x w^T + b. OVERWRITES y.
+// x (N,K), w (M,K), b (M) or nullptr -> y (N,M) = x w^T (+ b). OVERWRITES y.
 void dense_forward(Context& ctx, const DenseShape& s, const float* x, const float* w,
                    const float* b, float* y) {
   s.validate();
-  GD_CHECK(x && w && b && y, "cuda::dense_forward: null pointer argument");
+  GD_CHECK(x && w && y, "cuda::dense_forward: null x, w or y");
   detail::check_cublas_bound(ctx);
   // y (N,M) = x (N,K) * w^T (K,M)
   gemm_rm(ctx, false, true, s.n, s.m, s.k, x, s.k, w, s.k, 0.0f, y, s.m);
-  detail::add_channel_bias(ctx.stream, s.n, s.m, 1, b, y);
+  if (b) detail::add_channel_bias(ctx.stream, s.n, s.m, 1, b, y);
 }
 
 // x (N,K), w (M,K), dy (N,M) -> dx (N,K) = dy w       OVERWRITES; skipped when dx == nullptr

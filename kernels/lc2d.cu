@@ -7,6 +7,8 @@
 // layout (P, N*F) and NCHW (N*F, P) (the forward one adds the bias), and for dx a gather in which
 // the thread owning one input pixel sums the dXp entries that read it, in ascending position order
 // (window_gather.cuh): no atomics, deterministic. db is a column sum over n (bias.cuh).
+// The GEMMs run in ctx.precision (gemm_rm.cuh, docs/precision.md); gathers, transposes and bias
+// stay FP32.
 //
 // Workspace layout (lc2d_workspace_bytes is the single source of truth), in floats:
 //   [0, patch_elems)                    patches (P, N, R): Xp, then dXp in backward
@@ -146,12 +148,12 @@ size_t lc2d_workspace_bytes(const Lc2dShape& s) {
   return static_cast<size_t>(Layout(s).total) * sizeof(float);
 }
 
-// x (N,C,H,W), w (P,F,R), b (F,OH,OW), workspace (lc2d_workspace_bytes) -> y (N,F,OH,OW)
-// OVERWRITTEN.
+// x (N,C,H,W), w (P,F,R), b (F,OH,OW) or nullptr (no bias), workspace (lc2d_workspace_bytes) ->
+// y (N,F,OH,OW) OVERWRITTEN.
 void lc2d_forward(Context& ctx, const Lc2dShape& s, const float* x, const float* w, const float* b,
                   float* y, void* workspace) {
   s.validate();
-  GD_CHECK(x && w && b && y && workspace, "cuda::lc2d_forward: null pointer argument");
+  GD_CHECK(x && w && y && workspace, "cuda::lc2d_forward: null x, w, y or workspace");
   detail::check_cublas_bound(ctx);
   const LcGeom g = geom(s);
   const Layout L(s);
@@ -161,8 +163,12 @@ void lc2d_forward(Context& ctx, const Lc2dShape& s, const float* x, const float*
   // Yp (N,F) = Xp (N,R) * Wp^T (R,F) for every p.
   gemm_rm_batched(ctx, false, true, g.n, g.f, g.r, patches, g.r, g.n * g.r, w, g.r, g.f * g.r, 0.0f,
                   outs, g.f, g.n * g.f, g.p);
-  // y (N*F, P) = outs (P, N*F)^T + b
-  launch_transpose<true>(ctx.stream, g.p, g.n * g.f, outs, b, g.f, y);
+  // y (N*F, P) = outs (P, N*F)^T (+ b)
+  if (b) {
+    launch_transpose<true>(ctx.stream, g.p, g.n * g.f, outs, b, g.f, y);
+  } else {
+    launch_transpose<false>(ctx.stream, g.p, g.n * g.f, outs, nullptr, 1, y);
+  }
 }
 
 // x (N,C,H,W), w (P,F,R), dy (N,F,OH,OW), workspace (lc2d_workspace_bytes) ->

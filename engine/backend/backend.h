@@ -10,10 +10,12 @@
 #include <string>
 
 #include "engine/core/device.h"
+#include "engine/core/math_precision.h"
 #include "engine/core/tensor.h"
 #include "engine/ops/activation.h"
 #include "engine/ops/augment.h"
 #include "engine/ops/batchnorm.h"
+#include "engine/ops/bias_activation.h"
 #include "engine/ops/conv2d.h"
 #include "engine/ops/dense.h"
 #include "engine/ops/dropout.h"
@@ -37,6 +39,14 @@ class Backend {
   virtual ~Backend() = default;
   virtual Device device() const = 0;
   virtual std::string description() const = 0;  // e.g. "cpu (2 threads, OpenBLAS)"
+
+  // --- arithmetic -----------------------------------------------------------------------------
+  // The compute mode of the GEMM-like ops (dense, locally connected, convolution): FP32 (the
+  // default), TF32 or BF16 tensor-core math (engine/core/math_precision.h, docs/precision.md). Set
+  // it before building networks or recording work: conv2d_workspace_bytes and recorded steps
+  // depend on it. The CPU backend accepts only FP32 and throws ConfigError otherwise.
+  virtual void set_math_precision(MathPrecision p) = 0;
+  virtual MathPrecision math_precision() const = 0;
 
   // --- memory ---------------------------------------------------------------------------------
   virtual std::shared_ptr<Buffer> allocate(size_t bytes) = 0;  // zero-initialised
@@ -84,6 +94,14 @@ class Backend {
   virtual void activation_forward(Activation a, int64_t n, const float* x, float* y) = 0;
   virtual void activation_backward(Activation a, int64_t n, const float* x, const float* y,
                                    const float* dy, float* dx) = 0;
+  // Fused bias + activation epilogue of dense/conv2d/lc2d (engine/ops/bias_activation.h): tensors
+  // viewed as (outer, channels, inner). Forward IN PLACE y = act(y + b) (b may be nullptr);
+  // backward dpre = dy * act'(y) OVERWRITTEN (may alias dy) and db = per-channel sums of dpre
+  // OVERWRITTEN (skipped when nullptr). Only for activation_fusable(a): ConfigError otherwise.
+  virtual void bias_activation_forward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                       const float* b, float* y) = 0;
+  virtual void bias_activation_backward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                        const float* y, const float* dy, float* dpre, float* db) = 0;
   virtual void dropout_forward(const DropoutParams& d, int64_t n, const float* x, float* y) = 0;
   virtual void dropout_backward(const DropoutParams& d, int64_t n, const float* dy, float* dx) = 0;
   virtual void batchnorm_forward_train(const BatchNormShape& s, const float* x, const float* gamma,

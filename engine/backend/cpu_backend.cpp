@@ -25,6 +25,13 @@ std::string CpuBackend::description() const {
   return os.str();
 }
 
+void CpuBackend::set_math_precision(MathPrecision p) {
+  GD_CHECK_T(p == MathPrecision::FP32, ConfigError,
+             "math precision " << math_precision_name(p)
+                               << " needs --device cuda: the CPU backend computes in FP32 only "
+                                  "(use --precision fp32 or run on a CUDA device)");
+}
+
 std::shared_ptr<Buffer> CpuBackend::allocate(size_t bytes) {
   const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
   void* p = std::aligned_alloc(64, rounded);
@@ -130,6 +137,14 @@ void CpuBackend::activation_forward(Activation a, int64_t n, const float* x, flo
 void CpuBackend::activation_backward(Activation a, int64_t n, const float* x, const float* y,
                                      const float* dy, float* dx) {
   activation_backward_ref<float>(a, n, x, y, dy, dx);
+}
+void CpuBackend::bias_activation_forward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                         const float* b, float* y) {
+  bias_activation_forward_ref<float>(a, outer, channels, inner, b, y);
+}
+void CpuBackend::bias_activation_backward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                          const float* y, const float* dy, float* dpre, float* db) {
+  bias_activation_backward_ref<float>(a, outer, channels, inner, y, dy, dpre, db);
 }
 void CpuBackend::dropout_forward(const DropoutParams& d, int64_t n, const float* x, float* y) {
   dropout_forward_ref<float>(d, n, x, y);

@@ -13,6 +13,10 @@ class CpuBackend final : public Backend {
   Device device() const override { return Device::CPU; }
   std::string description() const override;
 
+  // Only FP32: any other mode throws ConfigError saying it needs --device cuda.
+  void set_math_precision(MathPrecision p) override;
+  MathPrecision math_precision() const override { return MathPrecision::FP32; }
+
   std::shared_ptr<Buffer> allocate(size_t bytes) override;
   void copy_from_host(void* dst, const void* host_src, size_t bytes) override;
   void copy_to_host(void* host_dst, const void* src, size_t bytes) override;
@@ -49,6 +53,10 @@ class CpuBackend final : public Backend {
   void activation_forward(Activation a, int64_t n, const float* x, float* y) override;
   void activation_backward(Activation a, int64_t n, const float* x, const float* y, const float* dy,
                            float* dx) override;
+  void bias_activation_forward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                               const float* b, float* y) override;
+  void bias_activation_backward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                const float* y, const float* dy, float* dpre, float* db) override;
   void dropout_forward(const DropoutParams& d, int64_t n, const float* x, float* y) override;
   void dropout_backward(const DropoutParams& d, int64_t n, const float* dy, float* dx) override;
   void batchnorm_forward_train(const BatchNormShape& s, const float* x, const float* gamma,

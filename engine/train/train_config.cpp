@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/core/error.h"
+#include "engine/core/math_precision.h"
 #include "engine/model/spec.h"
 #include "engine/optim/init.h"
 
@@ -82,6 +83,11 @@ void validate(const TrainConfig& cfg) {
              "--clip-grad-norm must be >= 0, got " << cfg.clip_grad_norm);
   GD_CHECK_T(cfg.limit_train >= 0, ConfigError, "--limit-train must be >= 0, got " << cfg.limit_train);
   GD_CHECK_T(cfg.threads >= 0, ConfigError, "--threads must be >= 0, got " << cfg.threads);
+  try {
+    parse_math_precision(cfg.precision);
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string("--precision: ") + e.what());
+  }
   parse_init_scheme(cfg.init);
   validate(cfg.optim);
   validate(cfg.schedule);
@@ -124,6 +130,7 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"limit_train", c.limit_train},
       {"device", c.device},
       {"cuda_graph", c.cuda_graph},
+      {"precision", c.precision},
       {"threads", c.threads},
   };
 }
@@ -176,6 +183,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.limit_train = j.at("limit_train").get<int64_t>();
     c.device = j.at("device").get<std::string>();
     c.cuda_graph = j.value("cuda_graph", true);  // absent in runs saved before the option existed
+    c.precision = j.value("precision", std::string("fp32"));  // likewise
     c.threads = j.at("threads").get<int>();
     return c;
   } catch (const nlohmann::json::exception& e) {

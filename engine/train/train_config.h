@@ -36,6 +36,7 @@ struct TrainConfig {
   int64_t limit_train = 0;   // use only the first N training samples (0 = all); for quick runs
   std::string device = "auto";
   bool cuda_graph = true;    // CUDA: record the training step once as a CUDA graph and replay it
+  std::string precision = "fp32";  // fp32 | tf32 | bf16: math of GEMMs and convolutions (CUDA only)
   std::string out;           // run directory ("" = runs/<arch>-<time>)
   std::string resume;        // checkpoint to continue from
   int threads = 0;           // CPU threads (0 = all cores)
