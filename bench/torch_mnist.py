@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch mirror of gpu_train's mlp / cnn / lcnn for speed comparisons on the same machine.
 
-Same architecture, batch size, optimiser (SGD, Nesterov momentum 0.9, weight decay 1e-4, cosine
-schedule), He-uniform initialisation with zero biases, 10% validation split held out, inputs scaled
-to [0,1] and normalised with the training mean/std, the whole dataset on the device before timing.
+Same architecture, batch size, optimiser (SGD, Nesterov momentum 0.9, weight decay 1e-4 (lcnn 5e-4) on
+every parameter, biases included, per-step cosine schedule to 0), He-uniform initialisation with zero
+biases, the same 10% validation split held out (gpu_train's: stratified per class, drawn from its
+Philox stream with the fixed validation seed, so both engines train on the same 54,000 images),
+inputs scaled to [0,1] and normalised with the mean/std of the whole training file (as gpu_train),
+the last partial batch trained, the whole dataset on the device before timing. --seed seeds
+PyTorch's initialisation, shuffling and dropout.
 The locally connected layer is the unfold+einsum formulation PyTorch users write. Prints one JSON
 object: median seconds per epoch, samples/s, per-epoch curve (test accuracy untimed with
 --track-test), final test accuracy, peak memory.
@@ -40,6 +44,50 @@ def find(d, stem):
         if os.path.exists(p):
             return p
     raise SystemExit(f"missing {stem}[.gz] in {d}")
+
+
+# gpu_train's counter-based Philox4x32-10 (engine/core/philox.h), vectorised over elements, used only to
+# draw the same validation split as gpu_train (engine/data/dataset.cpp: split_validation).
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+def philox_u32(seed, stream, step, elements):
+    e = np.asarray(elements, dtype=np.uint64)
+    c0, c1 = e >> np.uint64(2), np.full_like(e, stream)
+    c2, c3 = np.full_like(e, step & 0xFFFFFFFF), np.full_like(e, step >> 32)
+    k0, k1 = seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * c0
+        p1 = np.uint64(0xCD9E8D57) * c2
+        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & _M32,
+                          (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & _M32)
+        k0, k1 = (k0 + 0x9E3779B9) & 0xFFFFFFFF, (k1 + 0xBB67AE85) & 0xFFFFFFFF
+    words = np.stack([c0, c1, c2, c3])
+    return words[e & np.uint64(3), np.arange(len(e))]
+
+
+def deterministic_shuffle(v, seed, stream):
+    """engine/data/dataset.cpp's Fisher-Yates: j uniform in [0, i] from 64 Philox bits."""
+    v = list(v)
+    if len(v) < 2:
+        return v
+    i_all = np.arange(len(v), 1, -1, dtype=np.uint64)
+    e = np.uint64(2) * (i_all - np.uint64(1))
+    hi, lo = philox_u32(seed, stream, 0, e), philox_u32(seed, stream, 0, e + np.uint64(1))
+    js = ((hi << np.uint64(32)) | lo) % i_all
+    for i, j in zip(i_all.tolist(), js.tolist()):
+        v[i - 1], v[j] = v[j], v[i - 1]
+    return v
+
+
+def split_validation(labels, fraction=0.1, seed=20261121):
+    """Train/validation indices exactly as gpu_train draws them (--val-split 0.1, fixed val_seed)."""
+    is_val = np.zeros(len(labels), dtype=bool)
+    for c in range(int(labels.max()) + 1):
+        members = deterministic_shuffle(np.flatnonzero(labels == c).tolist(), seed, c)
+        take = int(math.floor(fraction * len(members) + 0.5))  # std::llround of a positive number
+        is_val[members[:take]] = True
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
 class LocallyConnected2d(nn.Module):
@@ -119,12 +167,12 @@ def main():
     ytr = read_idx(find(a.data_dir, "train-labels-idx1-ubyte"))
     xte = read_idx(find(a.data_dir, "t10k-images-idx3-ubyte"))
     yte = read_idx(find(a.data_dir, "t10k-labels-idx1-ubyte"))
-    rng = np.random.default_rng(20261121)
-    perm = rng.permutation(len(xtr))
-    nval = len(xtr) // 10
-    tr = perm[nval:]
+    tr, _ = split_validation(ytr)
+    # gpu_train normalises with the mean and (population) std of every training image, the held-out
+    # validation images included (engine/data/registry.cpp: pixel_mean_std of the whole file).
+    full = xtr.astype(np.float64) / 255.0
+    mean, std = float(full.mean()), float(full.std())
     x = torch.tensor(xtr[tr], dtype=torch.float32).unsqueeze(1) / 255.0
-    mean, std = x.mean().item(), x.std().item()
     x = ((x - mean) / std).to(dev)
     y = torch.tensor(ytr[tr], dtype=torch.long).to(dev)
     xt = ((torch.tensor(xte, dtype=torch.float32).unsqueeze(1) / 255.0 - mean) / std).to(dev)
@@ -145,9 +193,11 @@ def main():
         order = torch.randperm(len(x), device=dev)
         sync()
         t0 = time.perf_counter()
+        loss_sum = torch.zeros((), device=dev)  # summed on the device: no host sync per step
         for s in range(0, len(x), a.batch_size):
             idx = order[s:s + a.batch_size]
             loss = F.cross_entropy(step_model(x[idx]), y[idx])
+            loss_sum += loss.detach() * len(idx)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -155,7 +205,7 @@ def main():
         sync()
         sec = time.perf_counter() - t0
         total += sec
-        rec = {"epoch": epoch, "seconds": sec, "train_seconds": total}
+        rec = {"epoch": epoch, "seconds": sec, "train_seconds": total, "train_loss": loss_sum.item() / len(x)}
         if a.track_test or epoch == a.epochs:
             rec["test_accuracy"] = evaluate(model, xt, yt)
         epochs.append(rec)
