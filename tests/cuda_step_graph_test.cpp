@@ -16,6 +16,8 @@
 #include "engine/backend/cpu_backend.h"
 #include "engine/core/error.h"
 #include "engine/model/spec.h"
+#include "engine/ops/dropout.h"
+#include "engine/optim/optimizer.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_io.h"
 #include "engine/train/trainer.h"
@@ -82,6 +84,56 @@ TEST(CudaLiveStep, SelectAdvanceAndClipMatchTheCpuBackend) {
     const auto got = download<float>(gpu, d_g->data(), g.size());
     for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(got[i], want_g[i], 1e-6f * std::abs(want_g[i]) + 1e-12f) << i;
   }
+}
+
+// On the device, an op reading its step from LiveStep counters gives the bits the same op gives with
+// the step as a host value (the CPU side of this is tests/live_step_test.cpp).
+TEST(CudaLiveStep, LiveOpsMatchHostValuesOnTheDevice) {
+  GD_SKIP_WITHOUT_CUDA();
+  CudaBackend be;
+  const int64_t n = 4099;
+  const std::vector<float> x = test::to_float(test::random_vector(static_cast<size_t>(n), 5));
+  auto d_x = upload(be, x);
+  auto d_live = upload(be, std::vector<LiveStep>{LiveStep{21, 0}});
+  auto* live = static_cast<LiveStep*>(d_live->data());
+  auto d_a = be.allocate(static_cast<size_t>(n) * sizeof(float));
+  auto d_b = be.allocate(static_cast<size_t>(n) * sizeof(float));
+  DropoutParams host;
+  host.p = 0.4f;
+  host.seed = 3;
+  host.stream = 1;
+  host.step = 21;
+  DropoutParams from_live = host;
+  from_live.step = 0;
+  from_live.live = live;
+  be.dropout_forward(host, n, static_cast<const float*>(d_x->data()), static_cast<float*>(d_a->data()));
+  be.dropout_forward(from_live, n, static_cast<const float*>(d_x->data()), static_cast<float*>(d_b->data()));
+  const auto a = download<float>(be, d_a->data(), static_cast<size_t>(n));
+  const auto b = download<float>(be, d_b->data(), static_cast<size_t>(n));
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << "dropout";
+
+  // Adam two ways over three steps with changing lr: step() with host values, step_live() from the table.
+  OptimizerConfig oc;
+  oc.name = "adam";
+  oc.weight_decay = 1e-3;
+  auto host_opt = Optimizer::create(oc, be, n);
+  auto live_opt = Optimizer::create(oc, be, n);
+  live_opt->reserve_live(3);
+  const std::vector<double> lrs{1e-3, 5e-4, 2e-4};
+  live_opt->prepare_live(lrs);
+  const LiveStep start{0, 0};
+  be.copy_from_host(live, &start, sizeof start);
+  auto p_host = upload(be, x), p_live = upload(be, x);
+  for (int k = 0; k < 3; ++k) {
+    auto g = upload(be, test::to_float(test::random_vector(static_cast<size_t>(n), 50 + k)));
+    host_opt->step(static_cast<float*>(p_host->data()), static_cast<const float*>(g->data()), lrs[static_cast<size_t>(k)]);
+    live_opt->step_live(static_cast<float*>(p_live->data()), static_cast<const float*>(g->data()), live);
+    be.advance_step(live);
+  }
+  const auto ph = download<float>(be, p_host->data(), static_cast<size_t>(n));
+  const auto pl = download<float>(be, p_live->data(), static_cast<size_t>(n));
+  EXPECT_EQ(std::memcmp(ph.data(), pl.data(), ph.size() * sizeof(float)), 0) << "adam";
+  EXPECT_NE(std::memcmp(ph.data(), x.data(), ph.size() * sizeof(float)), 0) << "the updates moved nothing";
 }
 
 TEST(CudaGraph, RecordingDoesNotRunAndReplaysReadTheCurrentCounters) {
