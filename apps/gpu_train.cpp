@@ -66,7 +66,8 @@ int run(int argc, char** argv) {
   app.add_option("--beta2", cfg.optim.beta2, "Adam beta2")->capture_default_str();
   app.add_option("--eps", cfg.optim.eps, "Adam/RMSprop epsilon")->capture_default_str();
   auto* o_sched = app.add_option("--schedule", cfg.schedule.name, "constant | step | cosine | onecycle (default cosine)");
-  app.add_option("--warmup-epochs", cfg.schedule.warmup_epochs, "linear warm-up epochs (constant/step/cosine)")->capture_default_str();
+  auto* o_warm = app.add_option("--warmup-epochs", cfg.schedule.warmup_epochs,
+                                "linear warm-up epochs (constant/step/cosine; default: the arch's recipe: cnn 0.3, else 0)");
   app.add_option("--step-size", cfg.schedule.step_size_epochs, "step schedule: decay every N epochs")->capture_default_str();
   app.add_option("--gamma", cfg.schedule.gamma, "step schedule: decay factor")->capture_default_str();
   app.add_option("--pct-start", cfg.schedule.pct_start, "onecycle: fraction of steps spent warming up")->capture_default_str();
@@ -111,6 +112,7 @@ int run(int argc, char** argv) {
   set.schedule = o_sched->count() > 0;
   set.weight_decay = o_wd->count() > 0;
   set.batch_size = o_batch->count() > 0;
+  set.warmup = o_warm->count() > 0;
   cfg.data.allow_download = !no_download;
 
   ConsoleProgress progress(stdout, quiet);

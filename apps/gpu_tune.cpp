@@ -158,6 +158,9 @@ int run(int argc, char** argv) {
   auto* o_limit = app.add_option("--limit-train", objective.limit_train, "use only this many training images per trial (0 = all)")->capture_default_str();
   auto* o_val = app.add_option("--val-split", objective.val_split, "validation fraction the objective is measured on")->capture_default_str();
   app.add_option("--device", objective.device, "auto | cpu | cuda")->capture_default_str();
+  app.add_option("--precision", objective.precision,
+                 "CUDA math of every trial: fp32 | tf32 | bf16 (docs/precision.md); stored with the study")
+      ->capture_default_str();
   app.add_option("--threads", objective.threads, "CPU threads per worker (0 = cores / --parallel)")->capture_default_str();
   app.add_option("--sampler", sampler, "random | grid | tpe | gp | coarse-fine (default: the study's last, else tpe)");
   app.add_option("--sampler-options", sampler_options, "JSON object of sampler options, e.g. '{\"n_startup\": 8}'")->capture_default_str();

@@ -172,6 +172,8 @@ def main():
     bs = cfg["batch_size"]
     spe = (n + bs - 1) // bs
     total = spe * cfg["epochs"]
+    warmup_steps = math.floor(cfg["schedule"].get("warmup_epochs", 0.0) * spe + 0.5)
+    lr_factor = T.lr_factor(total, warmup_steps, cfg["schedule"].get("warmup_start_factor", 0.1))
     step = 0
     model.train()
     for epoch in range(1, a.epochs + 1):
@@ -180,7 +182,7 @@ def main():
         correct = 0
         for s in range(0, n, bs):
             idx = order[s:s + bs]
-            lr = 0.5 * o["lr"] * (1.0 + math.cos(math.pi * step / total))
+            lr = o["lr"] * lr_factor(step)
             for g in opt.param_groups:
                 g["lr"] = lr
             Step.value = step

@@ -73,6 +73,19 @@ TEST(TrialConfig, BadNamesAndValuesAreConfigErrors) {
   EXPECT_EQ(to_json(back), to_json(mlp_objective()));
 }
 
+TEST(TrialConfig, PrecisionIsStoredWithTheObjectiveAndReachesEveryTrial) {
+  ObjectiveConfig c = mlp_objective();
+  EXPECT_EQ(trial_train_config(c, nlohmann::json::object(), "o").precision, "fp32");
+  c.precision = "tf32";
+  EXPECT_EQ(trial_train_config(c, nlohmann::json::object(), "o").precision, "tf32");
+  EXPECT_EQ(objective_from_json(to_json(c)).precision, "tf32");
+  nlohmann::json old = to_json(mlp_objective());
+  old.erase("precision");  // a study made before the option existed
+  EXPECT_EQ(objective_from_json(old).precision, "fp32");
+  c.precision = "fp8";
+  EXPECT_TRUE(test::throws_with<ConfigError>([&] { validate(c); }, {"precision", "fp8"}));
+}
+
 TEST(TrialRunner, CompletesStopsAndFailsWithReasons) {
   test::TempDir dir("trial-runner");
   CpuBackend be;

@@ -46,7 +46,7 @@ struct TrainConfig {
 // overrides them. `explicit_*` tell which fields the user set.
 struct ExplicitFlags {
   bool optimizer = false, lr = false, momentum = false, nesterov = false, epochs = false,
-       dropout = false, schedule = false, weight_decay = false, batch_size = false;
+       dropout = false, schedule = false, weight_decay = false, batch_size = false, warmup = false;
 };
 void apply_recipe(TrainConfig& cfg, const ExplicitFlags& set);
 

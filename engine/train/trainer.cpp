@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/core/math_precision.h"
 #include "engine/graph/network.h"
 #include "engine/model/spec.h"
 #include "engine/optim/init.h"
@@ -110,6 +111,8 @@ void TrainingRun::setup_model() {
   info_.class_names = d.class_names;
   info_.mean = data_.mean;
   info_.std = data_.std;
+  // The math mode must be set before the network sizes its workspaces (convolution plans depend on it).
+  be_.set_math_precision(parse_math_precision(cfg_.precision));
   net_ = std::make_unique<Network>(be_, build_layers(cfg_.spec, info_.input, d.num_classes, cfg_.dropout),
                                    info_.input, cfg_.batch_size);
   net_->initialize(parse_init_scheme(cfg_.init), cfg_.seed);

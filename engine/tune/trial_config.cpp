@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/core/math_precision.h"
 #include "engine/model/spec.h"
 
 namespace gd::tune {
@@ -118,7 +119,7 @@ nlohmann::json to_json(const ObjectiveConfig& c) {
           {"dataset", c.data.dataset}, {"data_dir", c.data.data_dir}, {"cache_dir", c.data.cache_dir},
           {"allow_download", c.data.allow_download},                {"limit_train", c.limit_train},
           {"val_split", c.val_split},  {"seed", c.seed},           {"device", c.device},
-          {"threads", c.threads}};
+          {"precision", c.precision},  {"threads", c.threads}};
 }
 
 ObjectiveConfig objective_from_json(const nlohmann::json& j) {
@@ -135,6 +136,7 @@ ObjectiveConfig objective_from_json(const nlohmann::json& j) {
     c.val_split = j.value("val_split", 0.1);
     c.seed = j.value("seed", uint64_t{1});
     c.device = j.value("device", std::string("cpu"));
+    c.precision = j.value("precision", std::string("fp32"));  // absent in studies made before the option
     c.threads = j.value("threads", 0);
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("study objective configuration is malformed: ") + e.what());
@@ -152,6 +154,11 @@ void validate(const ObjectiveConfig& c) {
   GD_CHECK_T(c.threads >= 0, ConfigError, "threads must be >= 0, got " << c.threads);
   GD_CHECK_T(c.device == "auto" || c.device == "cpu" || c.device == "cuda", ConfigError,
              "device must be auto, cpu or cuda, got '" << c.device << "'");
+  try {
+    parse_math_precision(c.precision);
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string("objective precision: ") + e.what());
+  }
   if (!is_template(c.arch)) resolve_arch(c.arch, 10, 0.5);  // throws on a bad arch / spec string
 }
 
@@ -231,6 +238,7 @@ TrainConfig trial_train_config(const ObjectiveConfig& c, const nlohmann::json& p
   t.limit_train = c.limit_train;
   t.seed = c.seed;
   t.device = c.device;
+  t.precision = c.precision;
   t.threads = c.threads;
   t.out = out_dir;
   t.monitor = c.metric;

@@ -34,6 +34,7 @@ struct ObjectiveConfig {
   double val_split = 0.1;                // the validation set the objective is measured on
   uint64_t seed = 1;                     // training seed of every trial (same init/shuffle streams)
   std::string device = "cpu";            // auto | cpu | cuda
+  std::string precision = "fp32";        // fp32 | tf32 | bf16 (CUDA math mode, docs/precision.md)
   int threads = 0;                       // CPU threads per trial (0 = all cores / workers)
 };
 
