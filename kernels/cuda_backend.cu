@@ -173,6 +173,14 @@ void CudaBackend::activation_backward(Activation a, int64_t n, const float* x, c
                                       const float* dy, float* dx) {
   cuda::activation_backward(ctx_, a, n, x, y, dy, dx);
 }
+void CudaBackend::bias_activation_forward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                          const float* b, float* y) {
+  cuda::bias_activation_forward(ctx_, a, outer, channels, inner, b, y);
+}
+void CudaBackend::bias_activation_backward(Activation a, int64_t outer, int64_t channels, int64_t inner,
+                                           const float* y, const float* dy, float* dpre, float* db) {
+  cuda::bias_activation_backward(ctx_, a, outer, channels, inner, y, dy, dpre, db);
+}
 void CudaBackend::dropout_forward(const DropoutParams& d, int64_t n, const float* x, float* y) {
   cuda::dropout_forward(ctx_, d, n, x, y);
 }

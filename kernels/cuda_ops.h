@@ -10,6 +10,7 @@
 #include "engine/ops/activation.h"
 #include "engine/ops/augment.h"
 #include "engine/ops/batchnorm.h"
+#include "engine/ops/bias_activation.h"
 #include "engine/ops/conv2d.h"
 #include "engine/ops/dense.h"
 #include "engine/ops/dropout.h"
@@ -51,11 +52,18 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& s, const float* x, c
                         const float* save_mean, const float* save_invstd, const float* dy, float* dx,
                         float* dgamma, float* dbeta);
 
-// ---- element-wise, loss, optimiser, input (kernels/activation.cu, dropout.cu, softmax_xent.cu,
-//      optim_update.cu, input.cu, reduce.cu) --------------------------------------------------------
+// ---- element-wise, loss, optimiser, input (kernels/activation.cu, bias_activation.cu, dropout.cu,
+//      softmax_xent.cu, optim_update.cu, input.cu, reduce.cu) --------------------------------------------------------
 void activation_forward(Context& ctx, Activation a, int64_t n, const float* x, float* y);
 void activation_backward(Context& ctx, Activation a, int64_t n, const float* x, const float* y,
                          const float* dy, float* dx);
+// Fused bias + activation (kernels/bias_activation.cu; engine/ops/bias_activation.h): forward in place,
+// b may be nullptr; backward is one kernel that writes dpre (may alias dy) and, when db is not
+// nullptr, sums it per channel in double in a fixed order (deterministic, no atomics).
+void bias_activation_forward(Context& ctx, Activation a, int64_t outer, int64_t channels, int64_t inner,
+                             const float* b, float* y);
+void bias_activation_backward(Context& ctx, Activation a, int64_t outer, int64_t channels, int64_t inner,
+                              const float* y, const float* dy, float* dpre, float* db);
 void dropout_forward(Context& ctx, const DropoutParams& d, int64_t n, const float* x, float* y);
 void dropout_backward(Context& ctx, const DropoutParams& d, int64_t n, const float* dy, float* dx);
 // Fused forward+backward; ACCUMULATES the batch's summed loss into *loss_sum and its correct count

@@ -183,6 +183,27 @@ TEST(Conv2dRef, NullDxAndDbAreSkippedAndResultsAreDeterministic) {
   EXPECT_TRUE(std::isnan(dw_only.dx[0]) && std::isnan(dw_only.db[0]));  // left untouched
 }
 
+// b == nullptr: no bias. The same values as a zero bias (== ignores the sign of a zero), and with a
+// bias every output is exactly float(y(nullptr) + b[f]): the bias is one add after the GEMM, which
+// the fused epilogue (engine/ops/bias_activation.h) relies on.
+TEST(Conv2dRef, NullBiasIsSkippedAndTheBiasIsOneAddAfterTheProduct) {
+  const Conv2dShape s{3, 5, 9, 8, 4, 3, 3, 1, 1};
+  const auto x = test::random_floats(x_size(s), 1), w = test::random_floats(w_size(s), 2);
+  const auto b = test::random_floats(s.f, 3);
+  const std::vector<float> zeros(s.f, 0.0f);
+  auto run = [&](const float* bias) {
+    std::vector<float> y = nans<float>(y_size(s)), ws = nans<float>(conv2d_workspace_elems(s));
+    conv2d_forward_ref<float>(s, x.data(), w.data(), bias, y.data(), ws.data());
+    return y;
+  };
+  const std::vector<float> y0 = run(nullptr), yz = run(zeros.data()), yb = run(b.data());
+  test::expect_finite_nonzero(y0, "y without bias");
+  EXPECT_EQ(y0, yz);
+  const int64_t ohw = s.oh() * s.ow();
+  for (int64_t i = 0; i < y_size(s); ++i)
+    ASSERT_EQ(yb[i], y0[i] + b[(i / ohw) % s.f]) << "at " << i;
+}
+
 TEST(Conv2dRef, WorkspaceSizedEarlierStaysValidWhenThreadCountRises) {
   // Large enough (> 2^18 multiply-adds) to take the parallel path.
   const Conv2dShape s{7, 3, 20, 20, 4, 3, 3, 1, 1};

@@ -264,6 +264,24 @@ TEST(Conv2dWinograd, NullDxAndDbAreSkippedAndResultsAreDeterministic) {
   EXPECT_TRUE(std::isnan(dw_only.db[0]));  // left untouched
 }
 
+// b == nullptr: no bias. The same values as a zero bias (== ignores the sign of a zero), and with a
+// bias every output is exactly float(y(nullptr) + b[f]) (no bias adds -0.0f, the exact identity),
+// which the fused epilogue (engine/ops/bias_activation.h) relies on.
+TEST(Conv2dWinograd, NullBiasIsSkippedAndTheBiasIsOneAddAfterTheTransform) {
+  Problem p({3, 9, 7, 9, 11, 3, 3, 1, 1}, 60);
+  const FVec yb = winograd_forward(p);
+  const FVec b = p.b;
+  p.b.assign(b.size(), 0.0f);
+  const FVec yz = winograd_forward(p);
+  FVec y0 = nans<float>(y_size(p.s)), ws = nans<float>(conv2d_winograd_workspace_elems(p.s));
+  conv2d_forward_winograd(p.s, p.x.data(), p.w.data(), nullptr, y0.data(), ws.data());
+  test::expect_finite_nonzero(y0, "y without bias");
+  EXPECT_EQ(y0, yz);
+  const int64_t ohw = p.s.oh() * p.s.ow();
+  for (int64_t i = 0; i < y_size(p.s); ++i)
+    ASSERT_EQ(yb[i], y0[i] + b[(i / ohw) % p.s.f]) << "at " << i;
+}
+
 TEST(Conv2dWinograd, WorkspaceForTheLargestBatchServesSmallerOnesAndMoreThreads) {
   const Conv2dShape big{40, 16, 14, 14, 16, 3, 3, 1, 1};
   const size_t elems = conv2d_winograd_workspace_elems(big);

@@ -145,6 +145,28 @@ TEST(DenseRef, NullDxAndDbAreSkipped) {
   EXPECT_EQ(dw, dw_full);  // same GEMM on the same data: bitwise equal
 }
 
+// b == nullptr: no bias. The same values as a zero bias (== ignores the sign of a zero), and with a
+// bias every output is exactly float(y(nullptr) + b): the bias is one add after the product, which
+// the fused epilogue (engine/ops/bias_activation.h) relies on. K = 784 spans several BLAS k-panels
+// (a bias folded into the GEMM's C would be rounded in between).
+TEST(DenseRef, NullBiasIsSkippedAndTheBiasIsOneAddAfterTheProduct) {
+  const DenseShape s{5, 784, 7};
+  const auto x = test::random_floats(s.n * s.k, 1), w = test::random_floats(s.m * s.k, 2);
+  const auto b = test::random_floats(s.m, 3);
+  const std::vector<float> zeros(s.m, 0.0f);
+  auto forward = [&](const float* bias) {
+    std::vector<float> y = nans<float>(s.n * s.m);
+    dense_forward_ref<float>(s, x.data(), w.data(), bias, y.data());
+    return y;
+  };
+  const std::vector<float> y0 = forward(nullptr), yz = forward(zeros.data()), yb = forward(b.data());
+  test::expect_finite_nonzero(y0, "y without bias");
+  EXPECT_EQ(y0, yz);
+  for (int64_t i = 0; i < s.n; ++i)
+    for (int64_t j = 0; j < s.m; ++j)
+      ASSERT_EQ(yb[i * s.m + j], y0[i * s.m + j] + b[j]) << "row " << i << " col " << j;
+}
+
 TEST(DenseRef, RejectsBadShapes) {
   EXPECT_THROW((DenseShape{0, 3, 4}.validate()), ShapeError);
   EXPECT_THROW((DenseShape{2, 0, 4}.validate()), ShapeError);

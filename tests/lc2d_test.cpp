@@ -180,6 +180,26 @@ TEST(Lc2dRef, NullDxAndDbAreSkipped) {
   EXPECT_TRUE(std::isnan(dw_only.dx[0]) && std::isnan(dw_only.db[0]));  // left untouched
 }
 
+// b == nullptr: no bias. The same values as a zero bias (== ignores the sign of a zero), and with a
+// bias every output is exactly float(y(nullptr) + b[f,p]): the bias is one add after the GEMM, which
+// the fused epilogue (engine/ops/bias_activation.h) relies on.
+TEST(Lc2dRef, NullBiasIsSkippedAndTheBiasIsOneAddAfterTheProduct) {
+  const Lc2dShape s{3, 2, 7, 6, 3, 3, 3, 2, 1};
+  const auto x = test::random_floats(x_size(s), 1), w = test::random_floats(w_size(s), 2);
+  const auto b = test::random_floats(b_size(s), 3);
+  const std::vector<float> zeros(b_size(s), 0.0f);
+  auto run = [&](const float* bias) {
+    std::vector<float> y = nans<float>(y_size(s)), ws = nans<float>(lc2d_workspace_elems(s));
+    lc2d_forward_ref<float>(s, x.data(), w.data(), bias, y.data(), ws.data());
+    return y;
+  };
+  const std::vector<float> y0 = run(nullptr), yz = run(zeros.data()), yb = run(b.data());
+  test::expect_finite_nonzero(y0, "y without bias");
+  EXPECT_EQ(y0, yz);
+  for (int64_t i = 0; i < y_size(s); ++i)
+    ASSERT_EQ(yb[i], y0[i] + b[i % b_size(s)]) << "at " << i;
+}
+
 TEST(Lc2dRef, EqualsConv2dWhenWeightsAreTiedAcrossPositions) {
   // With w[p] = wc and b[f,p] = bc[f] for every p, lc2d is conv2d: y and dx agree, and the sums
   // over positions of dw and db equal conv2d's dw and db.

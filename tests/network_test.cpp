@@ -1,14 +1,20 @@
 // The executor's wiring: gradients of a whole mixed network (conv, lc, pooling, batch norm, flatten,
 // dense, activations, dropout) against finite differences of the network's own loss, plus
-// initialisation determinism and batch-size handling.
+// initialisation determinism, batch-size handling, and no input gradient before the first layer that
+// computes.
 #include "engine/graph/network.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/backend/cpu_backend.h"
 #include "engine/core/error.h"
+#include "engine/layers/activation_layer.h"
+#include "engine/layers/dense_layer.h"
 #include "engine/model/spec.h"
 #include "engine/optim/init.h"
 #include "engine/train/model_io.h"
@@ -93,6 +99,47 @@ TEST(Network, SmallerBatchesMatchRowsOfTheFullBatch) {
   const auto part = read_floats(f.be, f.net.output(), 2 * 3);
   for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(part[i], full[i]);
   EXPECT_THROW(f.net.forward(9, false, 0, 0), ShapeError);
+}
+
+// An identity layer that records whether backward was asked for dx.
+class DxProbe final : public Layer {
+ public:
+  explicit DxProbe(bool* asked) : asked_(asked) {}
+  std::string spec() const override { return "probe"; }
+  std::string kind() const override { return "Probe"; }
+  Shape output_shape(const Shape& in) const override { return in; }
+  void forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
+               const LayerBinding&) override {
+    be.copy(y, x, static_cast<size_t>(st.n * in.numel()) * sizeof(float));
+  }
+  void backward(Backend& be, const StepInfo& st, const Shape& in, const float*, const float*,
+                const float* dy, float* dx, const LayerBinding&) override {
+    *asked_ = dx != nullptr;
+    if (dx) be.copy(dx, dy, static_cast<size_t>(st.n * in.numel()) * sizeof(float));
+  }
+
+ private:
+  bool* asked_;
+};
+
+// The first layer that computes (not flatten, which only aliases) gets no dx: it would only reach
+// the network input. Every later one does, through any aliasing layers in between.
+TEST(Network, NoInputGradientBeforeTheFirstComputingLayer) {
+  CpuBackend be;
+  const Shape in{1, 3, 3};
+  bool first = true, second = false;
+  std::vector<std::unique_ptr<Layer>> layers;
+  layers.push_back(std::make_unique<FlattenLayer>());
+  layers.push_back(std::make_unique<DxProbe>(&first));
+  layers.push_back(std::make_unique<FlattenLayer>());
+  layers.push_back(std::make_unique<DxProbe>(&second));
+  layers.push_back(std::make_unique<DenseLayer>(4));
+  Network net(be, std::move(layers), in, 2);
+  net.initialize(InitScheme::GlorotUniform, 1);
+  net.forward(2, true, 0, 0);
+  net.backward(2, 0, 0);
+  EXPECT_FALSE(first) << "the first computing layer was asked for an input gradient";
+  EXPECT_TRUE(second) << "a later layer was not asked for dx";
 }
 
 TEST(Network, SummaryListsLayersAndCounts) {

@@ -2,21 +2,40 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/layers/fused_epilogue.h"
 #include "engine/optim/init.h"
 
 namespace gd {
 namespace {
 Tensor alloc_floats(Backend& be, int64_t n) { return be.empty(Shape{std::max<int64_t>(n, 1)}); }
+
+// Aux slices are padded to multiples of 256 bytes, so each starts as aligned as the allocation
+// (256 bytes from cudaMalloc, 64 on the CPU): a fused layer's dpre there is a GEMM operand, and
+// cuBLAS picks its fastest kernels (the same as for any other buffer) only for aligned operands.
+int64_t aligned_floats(int64_t n) {
+  constexpr int64_t kAlign = 256 / sizeof(float);
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+// GD_NO_EPILOGUE_FUSION set to anything but "" or "0" turns fusion off (see network.h).
+bool fusion_disabled_by_environment() {
+  const char* v = std::getenv("GD_NO_EPILOGUE_FUSION");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
 }  // namespace
 
 Network::Network(Backend& be, std::vector<std::unique_ptr<Layer>> layers, Shape input_sample,
-                 int64_t max_batch)
+                 int64_t max_batch, bool fuse_epilogues)
     : be_(be), layers_(std::move(layers)), max_batch_(max_batch) {
   GD_CHECK_T(!layers_.empty(), ConfigError, "a network needs at least one layer");
   GD_CHECK_T(max_batch_ > 0, ConfigError, "batch size must be positive, got " << max_batch_);
+  // Fusion changes aux sizes and aliasing, so it comes before any planning.
+  if (fuse_epilogues && !fusion_disabled_by_environment()) fuse_activation_epilogues(layers_);
   shapes_.push_back(input_sample);
   int64_t aux_total = 0;
   size_t workspace = 0;
@@ -42,10 +61,13 @@ Network::Network(Backend& be, std::vector<std::unique_ptr<Layer>> layers, Shape 
     state_offsets.push_back(num_state_);
     num_state_ += l.state_floats(in);
     aux_offsets.push_back(aux_total);
-    aux_total += l.aux_floats(in, max_batch_);
+    aux_total += aligned_floats(l.aux_floats(in, max_batch_));
     workspace = std::max(workspace, l.workspace_bytes(be_, in, max_batch_));
     shapes_.push_back(out);
   }
+  first_computing_ = layers_.size();
+  for (size_t i = 0; i < layers_.size() && first_computing_ == layers_.size(); ++i)
+    if (!layers_[i]->aliases_input()) first_computing_ = i;
   GD_CHECK_SHAPE(shapes_.back().rank() == 1,
                  "the last layer must produce class scores (K), got " << shapes_.back().str());
 
@@ -122,7 +144,10 @@ void Network::backward(int64_t n, uint64_t step, uint64_t seed, const LiveStep* 
   for (size_t k = layers_.size(); k-- > 0;) {
     Layer& l = *layers_[k];
     float* other = dy == grad_a_.data() ? grad_b_.data() : grad_a_.data();
-    float* dx = l.aliases_input() ? dy : (k > 0 || l.backward_needs_dx() ? other : nullptr);
+    // dx is wanted when a layer before k computes with it; before the first layer that does not
+    // alias its input (flatten, a fused activation) it would only reach the network input.
+    const bool wanted = k > first_computing_ || l.backward_needs_dx();
+    float* dx = l.aliases_input() ? dy : (wanted ? other : nullptr);
     l.backward(be_, st, shapes_[k], acts_[k], acts_[k + 1], dy, dx, bindings_[k]);
     dy = dx;
   }

@@ -23,8 +23,14 @@ struct ParamInfo {
 
 class Network {
  public:
+  // fuse_epilogues: first, before any buffer is planned, every dense/conv2d/lc2d layer directly
+  // followed by a relu/tanh/sigmoid/elu layer takes that activation into its epilogue
+  // (engine/layers/fused_epilogue.h: one bias+activation pass forward, one dpre+bias-gradient pass
+  // backward). Indices, parameter names, spec() and checkpoints stay as without it; only the
+  // summary's kind shows "(fused)". The environment variable GD_NO_EPILOGUE_FUSION=1 also turns
+  // it off (for timing the unfused path with the unchanged apps).
   Network(Backend& be, std::vector<std::unique_ptr<Layer>> layers, Shape input_sample,
-          int64_t max_batch);
+          int64_t max_batch, bool fuse_epilogues = true);
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
@@ -65,6 +71,7 @@ class Network {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> shapes_;  // shapes_[i] = input of layer i; shapes_.back() = output
   int64_t max_batch_;
+  size_t first_computing_ = 0;  // index of the first layer that does not alias its input
   std::vector<ParamSpec> all_specs_;  // flattened, for initialisation
   std::vector<ParamInfo> param_info_;
   std::vector<LayerBinding> bindings_;

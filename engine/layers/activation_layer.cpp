@@ -7,8 +7,9 @@
 
 namespace gd {
 
-std::string ActivationLayer::kind() const {
-  switch (act_) {
+namespace {
+const char* activation_kind(Activation a) {
+  switch (a) {
     case Activation::ReLU: return "ReLU";
     case Activation::Tanh: return "Tanh";
     case Activation::Sigmoid: return "Sigmoid";
@@ -17,14 +18,21 @@ std::string ActivationLayer::kind() const {
   }
   return "Activation";
 }
+}  // namespace
+
+std::string ActivationLayer::kind() const {
+  return std::string(activation_kind(act_)) + (fused_ ? " (fused)" : "");
+}
 
 void ActivationLayer::forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
                               const LayerBinding&) {
+  if (fused_) return;  // applied by the previous layer's epilogue; y is x
   be.activation_forward(act_, st.n * in.numel(), x, y);
 }
 
 void ActivationLayer::backward(Backend& be, const StepInfo& st, const Shape& in, const float* x,
                                const float* y, const float* dy, float* dx, const LayerBinding&) {
+  if (fused_) return;  // the previous layer's epilogue backward applies act'; dx is dy
   if (dx) be.activation_backward(act_, st.n * in.numel(), x, y, dy, dx);
 }
 

@@ -4,12 +4,19 @@
 namespace gd {
 
 // relu | tanh | sigmoid | elu | gelu: element-wise, any shape.
+// Fused (mark_fused, by the network's fusion pass, engine/layers/fused_epilogue.h): the previous
+// layer applies the activation in its epilogue, so this layer's output is its input buffer and
+// forward and backward do nothing; its spec and index stay, and kind() says e.g. "ReLU (fused)".
 class ActivationLayer final : public Layer {
  public:
   explicit ActivationLayer(Activation a) : act_(a) {}
   std::string spec() const override { return activation_name(act_); }
   std::string kind() const override;
   Shape output_shape(const Shape& in) const override { return in; }
+  bool aliases_input() const override { return fused_; }
+  Activation activation() const { return act_; }
+  void mark_fused() { fused_ = true; }
+  bool fused() const { return fused_; }
   void forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
                const LayerBinding& b) override;
   void backward(Backend& be, const StepInfo& st, const Shape& in, const float* x, const float* y,
@@ -17,6 +24,7 @@ class ActivationLayer final : public Layer {
 
  private:
   Activation act_;
+  bool fused_ = false;
 };
 
 // dropout<P>: inverted dropout with a Philox mask keyed by (seed, layer index, step, element).

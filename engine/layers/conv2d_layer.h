@@ -1,11 +1,13 @@
 #pragma once
 #include "engine/graph/layer.h"
+#include "engine/layers/fused_epilogue.h"
 #include "engine/layers/window_geometry.h"
 
 namespace gd {
 
 // conv<F>k<K>[s<S>][p<P>]: (C,H,W) -> (F,OH,OW), weights shared across positions (PyTorch Conv2d).
-class Conv2dLayer final : public Layer {
+// fuse_activation: the bias add and a following activation run as one epilogue (fused_epilogue.h).
+class Conv2dLayer final : public Layer, public EpilogueFusable {
  public:
   explicit Conv2dLayer(WindowConfig cfg);
   std::string spec() const override { return cfg_.token("conv"); }
@@ -14,6 +16,8 @@ class Conv2dLayer final : public Layer {
   std::vector<ParamSpec> param_specs(const Shape& in) const override;
   size_t workspace_bytes(Backend& be, const Shape& in, int64_t max_batch) const override;
   double flops_per_sample(const Shape& in) const override;
+  int64_t aux_floats(const Shape& in, int64_t max_batch) const override;
+  void fuse_activation(Activation a) override { epilogue_.fuse(a, spec()); }
   void forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
                const LayerBinding& b) override;
   void backward(Backend& be, const StepInfo& st, const Shape& in, const float* x, const float* y,
@@ -22,6 +26,7 @@ class Conv2dLayer final : public Layer {
  private:
   Conv2dShape op(int64_t n, const Shape& in) const { return cfg_.op_shape<Conv2dShape>("conv", n, in); }
   WindowConfig cfg_;
+  FusedEpilogue epilogue_;
 };
 
 }  // namespace gd

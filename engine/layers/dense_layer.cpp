@@ -31,14 +31,29 @@ DenseShape DenseLayer::shape_for(int64_t n, const Shape& in) const {
   return s;
 }
 
+int64_t DenseLayer::aux_floats(const Shape& /*in*/, int64_t max_batch) const {
+  return epilogue_.aux_floats(out_, max_batch);
+}
+
+// y (N,M) viewed as (outer N, channels M, inner 1) for the epilogue.
 void DenseLayer::forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
                          const LayerBinding& b) {
-  be.dense_forward(shape_for(st.n, in), x, b.params[0], b.params[1], y);
+  if (!epilogue_.active()) {
+    be.dense_forward(shape_for(st.n, in), x, b.params[0], b.params[1], y);
+    return;
+  }
+  be.dense_forward(shape_for(st.n, in), x, b.params[0], nullptr, y);
+  epilogue_.forward(be, st.n, out_, 1, b.params[1], y);
 }
 
 void DenseLayer::backward(Backend& be, const StepInfo& st, const Shape& in, const float* x,
-                          const float* /*y*/, const float* dy, float* dx, const LayerBinding& b) {
-  be.dense_backward(shape_for(st.n, in), x, b.params[0], dy, dx, b.grads[0], b.grads[1]);
+                          const float* y, const float* dy, float* dx, const LayerBinding& b) {
+  if (!epilogue_.active()) {
+    be.dense_backward(shape_for(st.n, in), x, b.params[0], dy, dx, b.grads[0], b.grads[1]);
+    return;
+  }
+  const float* dpre = epilogue_.backward(be, st.n, out_, 1, y, dy, b.grads[1], b.aux);
+  be.dense_backward(shape_for(st.n, in), x, b.params[0], dpre, dx, b.grads[0], nullptr);
 }
 
 }  // namespace gd

@@ -25,14 +25,31 @@ double Lc2dLayer::flops_per_sample(const Shape& in) const {
   return 2.0 * s.positions() * s.f * s.receptive();
 }
 
+int64_t Lc2dLayer::aux_floats(const Shape& in, int64_t max_batch) const {
+  return epilogue_.aux_floats(output_shape(in).numel(), max_batch);
+}
+
+// y (N,F,OH,OW) with bias (F,OH,OW): viewed as (outer N, channels F*OH*OW, inner 1) for the epilogue.
 void Lc2dLayer::forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
                         const LayerBinding& b) {
-  be.lc2d_forward(op(st.n, in), x, b.params[0], b.params[1], y, b.workspace);
+  const Lc2dShape s = op(st.n, in);
+  if (!epilogue_.active()) {
+    be.lc2d_forward(s, x, b.params[0], b.params[1], y, b.workspace);
+    return;
+  }
+  be.lc2d_forward(s, x, b.params[0], nullptr, y, b.workspace);
+  epilogue_.forward(be, s.n, s.f * s.positions(), 1, b.params[1], y);
 }
 
 void Lc2dLayer::backward(Backend& be, const StepInfo& st, const Shape& in, const float* x,
-                         const float* /*y*/, const float* dy, float* dx, const LayerBinding& b) {
-  be.lc2d_backward(op(st.n, in), x, b.params[0], dy, dx, b.grads[0], b.grads[1], b.workspace);
+                         const float* y, const float* dy, float* dx, const LayerBinding& b) {
+  const Lc2dShape s = op(st.n, in);
+  if (!epilogue_.active()) {
+    be.lc2d_backward(s, x, b.params[0], dy, dx, b.grads[0], b.grads[1], b.workspace);
+    return;
+  }
+  const float* dpre = epilogue_.backward(be, s.n, s.f * s.positions(), 1, y, dy, b.grads[1], b.aux);
+  be.lc2d_backward(s, x, b.params[0], dpre, dx, b.grads[0], nullptr, b.workspace);
 }
 
 }  // namespace gd

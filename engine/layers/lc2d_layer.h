@@ -1,12 +1,14 @@
 #pragma once
 #include "engine/graph/layer.h"
+#include "engine/layers/fused_epilogue.h"
 #include "engine/layers/window_geometry.h"
 
 namespace gd {
 
 // lc<F>k<K>[s<S>][p<P>]: (C,H,W) -> (F,OH,OW) with a separate weight matrix and bias per output
 // position (locally connected; no cuDNN equivalent).
-class Lc2dLayer final : public Layer {
+// fuse_activation: the bias add and a following activation run as one epilogue (fused_epilogue.h).
+class Lc2dLayer final : public Layer, public EpilogueFusable {
  public:
   explicit Lc2dLayer(WindowConfig cfg);
   std::string spec() const override { return cfg_.token("lc"); }
@@ -15,6 +17,8 @@ class Lc2dLayer final : public Layer {
   std::vector<ParamSpec> param_specs(const Shape& in) const override;
   size_t workspace_bytes(Backend& be, const Shape& in, int64_t max_batch) const override;
   double flops_per_sample(const Shape& in) const override;
+  int64_t aux_floats(const Shape& in, int64_t max_batch) const override;
+  void fuse_activation(Activation a) override { epilogue_.fuse(a, spec()); }
   void forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
                const LayerBinding& b) override;
   void backward(Backend& be, const StepInfo& st, const Shape& in, const float* x, const float* y,
@@ -23,6 +27,7 @@ class Lc2dLayer final : public Layer {
  private:
   Lc2dShape op(int64_t n, const Shape& in) const { return cfg_.op_shape<Lc2dShape>("lc", n, in); }
   WindowConfig cfg_;
+  FusedEpilogue epilogue_;
 };
 
 }  // namespace gd

@@ -2,6 +2,9 @@
 // 2-d convolution (cross-correlation, like PyTorch's Conv2d), NCHW.
 //   forward : x (N,C,H,W), w (F,C,KH,KW), b (F)          -> y (N,F,OH,OW)
 //             OH = (H + 2*pad - KH) / stride + 1, same for OW
+//             b may be nullptr: no bias. The bias is one float add after the convolution, so
+//             b == nullptr followed by bias_activation_forward (engine/ops/bias_activation.h) gives
+//             the same bits as passing b.
 //   backward: dy (N,F,OH,OW) -> dx (N,C,H,W)    (OVERWRITES; skipped when dx == nullptr)
 //                               dw (F,C,KH,KW)  (OVERWRITES)
 //                               db (F)          (OVERWRITES; skipped when db == nullptr)

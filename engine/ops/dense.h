@@ -1,6 +1,9 @@
 #pragma once
 // Dense (fully connected) layer, PyTorch weight layout.
-//   forward : x (N,K), w (M,K), b (M)            -> y (N,M) = x w^T + b
+//   forward : x (N,K), w (M,K), b (M)            -> y (N,M) = x w^T + b   (OVERWRITES y)
+//             b may be nullptr: no bias (y = x w^T). The bias is one float add after the product,
+//             so b == nullptr followed by bias_activation_forward (engine/ops/bias_activation.h)
+//             gives the same bits as passing b.
 //   backward: dy (N,M) -> dx (N,K) = dy w        (OVERWRITES; skipped when dx == nullptr)
 //                         dw (M,K) = dy^T x      (OVERWRITES)
 //                         db (M)   = sum_n dy    (OVERWRITES; skipped when db == nullptr)

@@ -4,7 +4,9 @@
 //   forward : x (N,C,H,W), w (P,F,R), b (F,OH,OW)   -> y (N,F,OH,OW)
 //             y[n,f,p] = b[f,p] + sum_r w[p,f,r] * patch(x[n], p)[r]
 //             patch index r = (c*KH + i)*KW + j, reading x[n,c,oy*stride-pad+i,ox*stride-pad+j]
-//             (zero outside the image).
+//             (zero outside the image). b may be nullptr: no bias. The bias is one float add after
+//             the sum, so b == nullptr followed by bias_activation_forward
+//             (engine/ops/bias_activation.h) gives the same bits as passing b.
 //   backward: dy (N,F,OH,OW) -> dx (N,C,H,W)   (OVERWRITES; skipped when dx == nullptr)
 //                               dw (P,F,R)     (OVERWRITES)
 //                               db (F,OH,OW)   (OVERWRITES; skipped when db == nullptr)

@@ -143,13 +143,14 @@ size_t conv2d_workspace_elems(const Conv2dShape& s) {
   return static_cast<size_t>(conv_slots(s) * (col_elems(s) + s.f * col_rows(s)));
 }
 
-// x (N,C,H,W), w (F,C,KH,KW), b (F) -> y (N,F,OH,OW), overwritten. Per sample:
-//   y[n] (F, OH*OW) = b + w (F, C*KH*KW) * cols (C*KH*KW, OH*OW)
+// x (N,C,H,W), w (F,C,KH,KW), b (F) or nullptr -> y (N,F,OH,OW), overwritten. Per sample:
+//   y[n] (F, OH*OW) = w (F, C*KH*KW) * cols (C*KH*KW, OH*OW)   (+ b, one float add afterwards, so
+//   that a fused epilogue, b == nullptr here then bias_activation_forward, rounds exactly the same)
 template <typename T>
 void conv2d_forward_ref(const Conv2dShape& s, const T* x, const T* w, const T* b, T* y,
                         T* workspace) {
   s.validate();
-  GD_CHECK(x && w && b && y && workspace, "conv2d_forward_ref: null pointer argument");
+  GD_CHECK(x && w && y && workspace, "conv2d_forward_ref: null x, w, y or workspace");
   const int64_t slots = conv_slots(s), ohw = s.oh() * s.ow(), rows = col_rows(s);
   const bool par = worth_parallel(s);
   const int64_t x_elems = s.c * s.h * s.w;
@@ -160,9 +161,14 @@ void conv2d_forward_ref(const Conv2dShape& s, const T* x, const T* w, const T* b
       const T* xn = x + n * x_elems;
       T* yn = y + n * s.f * ohw;
       if (!cols_are_input(s)) im2col(s, xn, cols);
-      for (int64_t f = 0; f < s.f; ++f) std::fill(yn + f * ohw, yn + (f + 1) * ohw, b[f]);
       gemm<T>(kNoTrans, kNoTrans, s.f, ohw, rows, T(1), w, rows, cols_are_input(s) ? xn : cols, ohw,
-              T(1), yn, ohw);
+              T(0), yn, ohw);
+      if (!b) continue;
+      for (int64_t f = 0; f < s.f; ++f) {
+        T* row = yn + f * ohw;
+        const T bf = b[f];
+        for (int64_t p = 0; p < ohw; ++p) row[p] += bf;
+      }
     }
   }
 }

@@ -299,7 +299,9 @@ void correlate(const Tiling& g, const Layout& lay, const float* in, const float*
         gemm<float>(kNoTrans, kNoTrans, g.cout, tc, g.cin, 1.0f, U + xi * g.cout * g.cin, g.cin,
                     V + xi * g.cin * tc, tc, 0.0f, M + xi * g.cout * tc, tc);
       for (int64_t f = 0; f < g.cout; ++f)
-        output_tiles(g, M + f * tc, g.cout * tc, f, bias ? bias[f] : 0.0f, org, tc, out, stage);
+        // Without a bias, -0.0f: the exact additive identity (v + -0.0f == v for every v, -0.0f
+        // included), so the result equals a later `y += b` bit for bit (a fused epilogue).
+        output_tiles(g, M + f * tc, g.cout * tc, f, bias ? bias[f] : -0.0f, org, tc, out, stage);
     }
   }
 }
@@ -398,7 +400,7 @@ size_t conv2d_winograd_workspace_elems(const Conv2dShape& s) {
 void conv2d_forward_winograd(const Conv2dShape& s, const float* x, const float* w, const float* b,
                              float* y, float* workspace) {
   check_supported(s, "conv2d_forward_winograd");
-  GD_CHECK(x && w && b && y && workspace, "conv2d_forward_winograd: null pointer argument");
+  GD_CHECK(x && w && y && workspace, "conv2d_forward_winograd: null x, w, y or workspace");
   const Layout lay = layout(s);
   float* U = lay.u_ptr(workspace);
   transform_kernels(s, w, U, lay.stage_ptr(workspace, 0));

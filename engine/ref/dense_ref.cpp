@@ -18,14 +18,20 @@ void DenseShape::validate() const {
                  "dense: every extent must be >= 1, got n=" << n << " k=" << k << " m=" << m);
 }
 
-// x (N,K), w (M,K), b (M) -> y (N,M) = x w^T + b. y is overwritten.
+// x (N,K), w (M,K), b (M) or nullptr -> y (N,M) = x w^T (+ b). y is overwritten.
+// The bias is one float add after the GEMM (not folded into it as its C operand), so that a fused
+// epilogue (b == nullptr here, then bias_activation_forward) rounds exactly as this path does.
 template <typename T>
 void dense_forward_ref(const DenseShape& s, const T* x, const T* w, const T* b, T* y) {
   s.validate();
-  GD_CHECK(x && w && b && y, "dense_forward_ref: null pointer argument");
-  for (int64_t i = 0; i < s.n; ++i) std::copy(b, b + s.m, y + i * s.m);
-  // y (N,M) += x (N,K) * w^T (K,M)
-  gemm<T>(kNoTrans, kTrans, s.n, s.m, s.k, T(1), x, s.k, w, s.k, T(1), y, s.m);
+  GD_CHECK(x && w && y, "dense_forward_ref: null x, w or y");
+  // y (N,M) = x (N,K) * w^T (K,M)
+  gemm<T>(kNoTrans, kTrans, s.n, s.m, s.k, T(1), x, s.k, w, s.k, T(0), y, s.m);
+  if (!b) return;
+  for (int64_t i = 0; i < s.n; ++i) {
+    T* row = y + i * s.m;
+    for (int64_t j = 0; j < s.m; ++j) row[j] += b[j];
+  }
 }
 
 // dy (N,M) -> dx (N,K) = dy w      OVERWRITES; skipped when dx == nullptr

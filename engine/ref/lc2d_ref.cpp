@@ -160,11 +160,11 @@ size_t lc2d_workspace_elems(const Lc2dShape& s) {
   return static_cast<size_t>(Layout(s).elems);
 }
 
-// x (N,C,H,W), w (P,F,R), b (F,OH,OW) -> y (N,F,OH,OW), overwritten.
+// x (N,C,H,W), w (P,F,R), b (F,OH,OW) or nullptr -> y (N,F,OH,OW), overwritten.
 template <typename T>
 void lc2d_forward_ref(const Lc2dShape& s, const T* x, const T* w, const T* b, T* y, T* workspace) {
   s.validate();
-  GD_CHECK(x && w && b && y && workspace, "lc2d_forward_ref: null pointer argument");
+  GD_CHECK(x && w && y && workspace, "lc2d_forward_ref: null x, w, y or workspace");
   const int64_t P = s.positions(), R = s.receptive(), ow = s.ow();
   const bool par = worth_parallel(s);
   const Layout L(s);
@@ -178,14 +178,18 @@ void lc2d_forward_ref(const Lc2dShape& s, const T* x, const T* w, const T* b, T*
     gemm<T>(kNoTrans, kTrans, s.n, s.f, R, T(1), xp, R, w + p * s.f * R, R, T(0),
             outs + p * L.out_stride, s.f);
   }
-  // y[n,f,p] = Yp[n,f] + b[f,p]: contiguous writes along p.
+  // y[n,f,p] = Yp[n,f] (+ b[f,p]): contiguous writes along p.
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t n = 0; n < s.n; ++n) {
     for (int64_t f = 0; f < s.f; ++f) {
       T* yrow = y + (n * s.f + f) * P;
-      const T* brow = b + f * P;
       const T* src = outs + n * s.f + f;
-      for (int64_t p = 0; p < P; ++p) yrow[p] = src[p * L.out_stride] + brow[p];
+      if (b) {
+        const T* brow = b + f * P;
+        for (int64_t p = 0; p < P; ++p) yrow[p] = src[p * L.out_stride] + brow[p];
+      } else {
+        for (int64_t p = 0; p < P; ++p) yrow[p] = src[p * L.out_stride];
+      }
     }
   }
 }
