@@ -16,21 +16,14 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "tests/support/epilogue_extents.h"
 #include "tests/support/test_support.h"
 
 namespace gd {
 namespace {
 
-const Activation kFusable[] = {Activation::ReLU, Activation::Tanh, Activation::Sigmoid,
-                               Activation::ELU};
-
-struct Extents {
-  int64_t outer, channels, inner;
-  int64_t total() const { return outer * channels * inner; }
-  std::string str() const {
-    return "(" + std::to_string(outer) + "," + std::to_string(channels) + "," + std::to_string(inner) + ")";
-  }
-};
+using test::Extents;
+using test::kFusable;
 // Outer 1, 33, 257; inner 1 (dense, lc2d) and 7x5 (conv2d); one past a SIMD width and a column
 // block (65 channels). The last two have >= 2^15 elements: the OpenMP paths.
 const Extents kShapes[] = {{1, 5, 1},  {33, 65, 1},  {257, 3, 1}, {1, 4, 35},

@@ -30,6 +30,7 @@
 #include "engine/ops/dense.h"
 #include "engine/ops/lc2d.h"
 #include "tests/support/cuda_test_util.h"
+#include "tests/support/epilogue_extents.h"
 #include "tests/support/test_support.h"
 
 #ifdef GD_HAVE_CUDA
@@ -52,16 +53,8 @@ namespace {
 using test::DeviceVector;
 using test::nans;
 
-const Activation kFusable[] = {Activation::ReLU, Activation::Tanh, Activation::Sigmoid,
-                               Activation::ELU};
-
-struct Extents {
-  int64_t outer, channels, inner;
-  int64_t total() const { return outer * channels * inner; }
-  std::string str() const {
-    return "(" + std::to_string(outer) + "," + std::to_string(channels) + "," + std::to_string(inner) + ")";
-  }
-};
+using test::Extents;
+using test::kFusable;
 // Outer 1, 33, 257; inner 1 (dense, lc2d: the column kernel) and 7x5 (conv2d: the channel kernel);
 // 33 and 65 channels are one past a 32-column tile; (257, 2304, 1) is the lcnn's first layer's
 // bias (16 x 12 x 12 outputs) at batch 257.
