@@ -30,16 +30,6 @@ class Sgd final : public Optimizer {
   Sgd(const OptimizerConfig& c, Backend& be, int64_t n) : Optimizer(c, be, n) {
     if (c.momentum > 0.0) velocity_ = be.empty(Shape{n});
   }
-  void step(float* params, const float* grads, double lr) override {
-    check_step_args(params, grads, lr);
-    update(params_at(lr), params, grads);
-    ++steps_;
-  }
-  void step_live(float* params, const float* grads, const LiveStep* live) override {
-    SgdParams p = params_at(0.0);
-    p.live = live_update(params, grads, live);
-    update(p, params, grads);
-  }
   std::vector<std::pair<std::string, Tensor>> state() override {
     if (!velocity_.defined()) return {};
     return {{"velocity", velocity_}};
@@ -55,7 +45,9 @@ class Sgd final : public Optimizer {
     return p;
   }
   UpdateStepScalars step_scalars(double lr, int64_t) const override { return sgd_step_scalars(params_at(lr)); }
-  void update(const SgdParams& p, float* params, const float* grads) {
+  void update(float* params, const float* grads, double lr, int64_t, const LiveUpdate& live) override {
+    SgdParams p = params_at(lr);
+    p.live = live;
     be_.sgd_update(p, num_params_, params, grads, velocity_.defined() ? velocity_.data() : nullptr);
   }
 
@@ -66,16 +58,6 @@ class Adam final : public Optimizer {
  public:
   Adam(const OptimizerConfig& c, Backend& be, int64_t n, bool decoupled)
       : Optimizer(c, be, n), decoupled_(decoupled), m_(be.empty(Shape{n})), v_(be.empty(Shape{n})) {}
-  void step(float* params, const float* grads, double lr) override {
-    check_step_args(params, grads, lr);
-    update(params_at(lr, steps_ + 1), params, grads);
-    ++steps_;
-  }
-  void step_live(float* params, const float* grads, const LiveStep* live) override {
-    AdamParams p = params_at(0.0, 1);
-    p.live = live_update(params, grads, live);
-    update(p, params, grads);
-  }
   std::vector<std::pair<std::string, Tensor>> state() override {
     return {{"adam_m", m_}, {"adam_v", v_}};
   }
@@ -95,7 +77,9 @@ class Adam final : public Optimizer {
   UpdateStepScalars step_scalars(double lr, int64_t t) const override {
     return adam_step_scalars(params_at(lr, t));
   }
-  void update(const AdamParams& p, float* params, const float* grads) {
+  void update(float* params, const float* grads, double lr, int64_t t, const LiveUpdate& live) override {
+    AdamParams p = params_at(lr, t);
+    p.live = live;
     be_.adam_update(p, num_params_, params, grads, m_.data(), v_.data());
   }
 
@@ -108,16 +92,6 @@ class Rmsprop final : public Optimizer {
   Rmsprop(const OptimizerConfig& c, Backend& be, int64_t n)
       : Optimizer(c, be, n), square_avg_(be.empty(Shape{n})) {
     if (c.momentum > 0.0) momentum_buf_ = be.empty(Shape{n});
-  }
-  void step(float* params, const float* grads, double lr) override {
-    check_step_args(params, grads, lr);
-    update(params_at(lr), params, grads);
-    ++steps_;
-  }
-  void step_live(float* params, const float* grads, const LiveStep* live) override {
-    RmspropParams p = params_at(0.0);
-    p.live = live_update(params, grads, live);
-    update(p, params, grads);
   }
   std::vector<std::pair<std::string, Tensor>> state() override {
     std::vector<std::pair<std::string, Tensor>> s{{"rmsprop_square_avg", square_avg_}};
@@ -138,7 +112,9 @@ class Rmsprop final : public Optimizer {
   UpdateStepScalars step_scalars(double lr, int64_t) const override {
     return rmsprop_step_scalars(params_at(lr));
   }
-  void update(const RmspropParams& p, float* params, const float* grads) {
+  void update(float* params, const float* grads, double lr, int64_t, const LiveUpdate& live) override {
+    RmspropParams p = params_at(lr);
+    p.live = live;
     be_.rmsprop_update(p, num_params_, params, grads, square_avg_.data(),
                        momentum_buf_.defined() ? momentum_buf_.data() : nullptr);
   }
@@ -186,6 +162,17 @@ std::unique_ptr<Optimizer> Optimizer::create(const OptimizerConfig& config, Back
 void Optimizer::set_steps(int64_t steps) {
   GD_CHECK(steps >= 0, "Optimizer::set_steps: steps must be >= 0, got " << steps);
   steps_ = steps;
+}
+
+void Optimizer::step(float* params, const float* grads, double lr) {
+  check_step_args(params, grads, lr);
+  update(params, grads, lr, steps_ + 1, LiveUpdate{});
+  ++steps_;
+}
+
+void Optimizer::step_live(float* params, const float* grads, const LiveStep* live) {
+  // lr and t are unused: the update reads them from the live table.
+  update(params, grads, 0.0, 1, live_update(params, grads, live));
 }
 
 void Optimizer::reserve_live(int64_t max_steps) {

@@ -54,7 +54,7 @@ class Optimizer {
   // One update of params (num_params, backend memory) from grads (num_params, backend memory, read
   // only) at learning rate lr (finite, >= 0; usually LrSchedule::lr_at(steps())). OVERWRITES params
   // and the state buffers; increments steps().
-  virtual void step(float* params, const float* grads, double lr) = 0;
+  void step(float* params, const float* grads, double lr);
 
   // --- live steps (a training step recorded once and replayed, engine/ops/live_step.h) ----------
   // Allocates, once, the backend table of per-step update scalars for up to max_steps steps (one
@@ -67,7 +67,7 @@ class Optimizer {
   // One update that reads its scalars when it runs from the table row live->batch (backend memory);
   // otherwise as step(). Does NOT change steps(): a recorded update runs once per replay, so the
   // caller, who knows how many ran, calls set_steps() (before the next prepare_live).
-  virtual void step_live(float* params, const float* grads, const LiveStep* live) = 0;
+  void step_live(float* params, const float* grads, const LiveStep* live);
 
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps);  // >= 0; for checkpoint restore
@@ -84,6 +84,9 @@ class Optimizer {
   void check_step_args(const float* params, const float* grads, double lr) const;
   // The per-step scalars of an update at learning rate lr as the t-th step (1-based).
   virtual UpdateStepScalars step_scalars(double lr, int64_t t) const = 0;
+  // Enqueues one fused update: at learning rate lr as the t-th step, or, when live.live is set,
+  // with the scalars the live table holds for the current batch (lr and t then unused).
+  virtual void update(float* params, const float* grads, double lr, int64_t t, const LiveUpdate& live) = 0;
   // The live table and counters for step_live (throws unless reserve_live was called).
   LiveUpdate live_update(const float* params, const float* grads, const LiveStep* live) const;
 
