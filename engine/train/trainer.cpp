@@ -61,7 +61,7 @@ class TrainingRun {
   void setup_model();
   void restore(const Checkpoint& ck);
   double train_epoch(int epoch, double* acc_out, double* lr_out);
-  void full_batch_step(int epoch);
+  void full_batch_step();
   void run_step(int64_t n);
   LiveStep* live() const;
   int32_t* batch_indices() const;
@@ -197,16 +197,12 @@ void TrainingRun::run_step(int64_t n) {
 // The full batches of an epoch replay one recorded step when the backend records (CUDA graphs): it
 // is recorded right after the run's first eager step, so every lazily built plan (cuDNN algorithms)
 // exists by then. A recording that fails leaves training on the eager path, with a notice.
-void TrainingRun::full_batch_step(int epoch) {
+void TrainingRun::full_batch_step() {
   if (step_graph_) {
     step_graph_->replay();
     return;
   }
-  try {
-    run_step(cfg_.batch_size);
-  } catch (const NumericError& e) {
-    throw_diverged(epoch, st_.step, schedule_->lr_at(st_.step), e.what());
-  }
+  run_step(cfg_.batch_size);
   if (recording_tried_ || !cfg_.cuda_graph) return;
   recording_tried_ = true;
   try {
@@ -238,14 +234,13 @@ double TrainingRun::train_epoch(int epoch, double* acc_out, double* lr_out) {
     const int64_t first = b * cfg_.batch_size;
     const int64_t n = std::min(cfg_.batch_size, total - first);
     const double lr = lrs[static_cast<size_t>(b)];
-    if (n == cfg_.batch_size) {
-      full_batch_step(epoch);
-    } else {
-      try {
+    try {
+      if (n == cfg_.batch_size)
+        full_batch_step();
+      else
         run_step(n);
-      } catch (const NumericError& e) {
-        throw_diverged(epoch, st_.step, lr, e.what());
-      }
+    } catch (const NumericError& e) {
+      throw_diverged(epoch, st_.step, lr, e.what());
     }
     ++st_.step;
     // Progress (and the divergence check) reads two numbers back: at most a few times a second.
