@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/tune_trials.h"
 #include "tests/support/expect_error.h"
 
 namespace gd::tune {
@@ -17,15 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-Trial trial(int number, const json& params, TrialState state, std::optional<double> value = std::nullopt) {
-  Trial t;
-  t.id = number;
-  t.number = number;
-  t.params = params;
-  t.state = state;
-  t.value = value;
-  return t;
-}
+using test::trial;
 
 // opt x n = 6 configurations, and (sgd, 3) splits in two by nesterov: 7.
 SearchSpace tiny() {

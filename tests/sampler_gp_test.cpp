@@ -13,22 +13,16 @@
 #include "engine/core/error.h"
 #include "engine/tune/random_sampler.h"
 
+#include "tests/support/tune_trials.h"
+
 namespace gd::tune {
 namespace {
 
 using nlohmann::json;
 
-Trial trial(int number, const json& params, TrialState state, std::optional<double> value = std::nullopt) {
-  Trial t;
-  t.id = number;
-  t.number = number;
-  t.params = params;
-  t.state = state;
-  t.value = value;
-  return t;
-}
+using test::trial;
+using test::unit_line;
 
-SearchSpace line() { return SearchSpace::from_toml_string("[params.x]\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n", "line"); }
 
 double bumpy(double x) { return std::sin(9.0 * x) + 0.5 * x; }  // maximum near x = 0.87 on [0, 1]
 
@@ -53,7 +47,7 @@ TEST(GpSampler, FitScheduleRefitsEveryTimeThenEveryTenPercent) {
 }
 
 TEST(GpSampler, StartupPointsAreStratifiedSobolPoints) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   GpOptions opt;
   opt.n_startup = 8;
   GpSampler gp(opt);
@@ -70,7 +64,7 @@ TEST(GpSampler, StartupPointsAreStratifiedSobolPoints) {
 }
 
 TEST(GpSampler, FindsTheMaximumOfABumpyFunction) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   GpSampler gp;
   std::vector<Trial> history;
   double best = -1e9;
@@ -113,7 +107,7 @@ TEST(GpSampler, ProposalsDoNotDependOnTheCache) {
 
 TEST(GpSampler, RefitsOnlyWhenTheFitPrefixChanges) {
   // 31 observations (a pruned one that never reported among them): the fit uses the first 30.
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   std::vector<Trial> history;
   for (int i = 0; i < 31; ++i) {
     const double x = (i * 17 % 31 + 0.5) / 31;
@@ -135,7 +129,7 @@ TEST(GpSampler, RefitsOnlyWhenTheFitPrefixChanges) {
 }
 
 TEST(GpSampler, RunningTrialsAreConstantLiars) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   std::vector<Trial> history;
   for (int i = 0; i < 8; ++i) {
     const double x = (i + 0.5) / 8;
@@ -151,7 +145,7 @@ TEST(GpSampler, RunningTrialsAreConstantLiars) {
 }
 
 TEST(GpSampler, MinimisingEqualsMaximisingTheNegation) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   std::vector<Trial> up, down;
   for (int i = 0; i < 10; ++i) {
     const double x = (i * 7 % 10 + 0.5) / 10;
@@ -163,7 +157,7 @@ TEST(GpSampler, MinimisingEqualsMaximisingTheNegation) {
 }
 
 TEST(GpSampler, PrunedTrialsAndFailedOnesAreHandled) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   std::vector<Trial> history;
   for (int i = 0; i < 6; ++i) history.push_back(trial(i, {{"x", (i + 0.5) / 6}}, TrialState::Complete, bumpy((i + 0.5) / 6)));
   Trial pruned_with_reports = trial(6, {{"x", 0.9}}, TrialState::Pruned);

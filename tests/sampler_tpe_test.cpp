@@ -13,22 +13,16 @@
 #include "engine/tune/parzen_estimator.h"
 #include "engine/tune/random_sampler.h"
 
+#include "tests/support/tune_trials.h"
+
 namespace gd::tune {
 namespace {
 
 using nlohmann::json;
 
-Trial trial(int number, const json& params, TrialState state, std::optional<double> value = std::nullopt) {
-  Trial t;
-  t.id = number;
-  t.number = number;
-  t.params = params;
-  t.state = state;
-  t.value = value;
-  return t;
-}
+using test::trial;
+using test::unit_line;
 
-SearchSpace line() { return SearchSpace::from_toml_string("[params.x]\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n", "line"); }
 
 TEST(ParzenEstimator, NumericDensityIntegratesToOneAndPeaksAtTheData) {
   const NumericParzen p({0.2, 0.25, 0.8}, {1.0, 1.0, 1.0}, 1.0);
@@ -85,7 +79,7 @@ TEST(ParzenEstimator, WeightsRampOnlyBeyond25Observations) {
 }
 
 TEST(TpeSampler, StartsWithRandomDrawsThenModels) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   TpeSampler tpe;
   RandomSampler random;
   std::vector<Trial> history;
@@ -103,7 +97,7 @@ double fraction_near(TpeSampler& tpe, const SearchSpace& s, const std::vector<Tr
 }
 
 TEST(TpeSampler, ConcentratesOnTheGoodRegionAndAvoidsRunningAndPrunedTrials) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   TpeSampler tpe;
   std::vector<Trial> history;
   for (int i = 0; i < 40; ++i) {
@@ -169,7 +163,7 @@ high = 20
 }
 
 TEST(TpeSampler, DeterministicAndValidatesOptions) {
-  const SearchSpace s = line();
+  const SearchSpace s = unit_line();
   std::vector<Trial> history;
   for (int i = 0; i < 15; ++i) history.push_back(trial(i, {{"x", (i + 0.5) / 15}}, TrialState::Complete, i % 4));
   TpeSampler a, b;
