@@ -3,10 +3,9 @@
 //   forward : one element-wise kernel, y = act(y + b[c]) in place (the bias add and the activation
 //             of kernels/bias.cu + kernels/activation.cu in one pass over y).
 //   backward: ONE kernel that computes dpre = dy * act'(y), writes it, and sums it per channel in
-//             double: with the block geometry and summation order of bias.cu's column-sum
-//             (inner == 1) and channel-sum (inner > 1) kernels, so deterministic, no atomics, and
-//             db is bit-identical to channel_bias_grad of the same dpre. Without db it is one
-//             element-wise kernel.
+//             double: the per-channel sum kernels of kernels/channel_sums.cuh, the same ones bias.cu's
+//             channel_bias_grad runs, so deterministic, no atomics, and db is bit-identical to
+//             channel_bias_grad of the same dpre. Without db it is one element-wise kernel.
 // The activation formulas are those of kernels/activation.cu (same float expressions), so the fused
 // results equal the unfused add_channel_bias + activation_forward and activation_backward +
 // channel_bias_grad bit for bit; against the CPU reference they differ by the libdevice vs libm
@@ -16,7 +15,7 @@
 #include <string>
 
 #include "engine/core/error.h"
-#include "kernels/block_sum.cuh"
+#include "kernels/channel_sums.cuh"
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_ops.h"
 #include "kernels/elementwise_grid.cuh"
@@ -25,8 +24,6 @@ namespace gd::cuda {
 namespace {
 
 using namespace ew;
-using detail::block_sum_double2;
-using detail::kReduceThreads;
 
 // fwd(v): the activation; bwd(y, g): g * act' computed from the output y.
 struct Relu {
@@ -64,59 +61,11 @@ __global__ void act_backward_kernel(int64_t total, const float* __restrict__ y, 
   for (int64_t e = grid_first(); e < total; e += grid_stride()) dpre[e] = Op::bwd(y[e], dy[e]);
 }
 
-// inner == 1: dpre (outer, channels) and its column sums db. Block (32, kRows) as bias.cu's
-// column_sum_kernel: threadIdx.x picks a column of a 32-column tile (coalesced along a row),
-// threadIdx.y a stripe of rows (r = threadIdx.y, + kRows, ...), and the stripes' double partials are
-// added in stripe order. Grid-stride over column tiles.
-constexpr int kRows = 8;
+// The fused backward's term: g * act'(y), written to dpre while it is summed into db.
 template <typename Op>
-__global__ void bias_act_backward_columns_kernel(int64_t outer, int64_t channels,
-                                                 const float* __restrict__ y, const float* dy,
-                                                 float* dpre, float* __restrict__ db) {
-  __shared__ double part[kRows][32];
-  const int64_t tiles = (channels + 31) / 32;
-  for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-    const int64_t col = tile * 32 + threadIdx.x;
-    double acc = 0.0;
-    if (col < channels) {
-      for (int64_t r = threadIdx.y; r < outer; r += kRows) {
-        const int64_t e = r * channels + col;
-        const float d = Op::bwd(y[e], dy[e]);
-        dpre[e] = d;
-        acc += d;
-      }
-    }
-    part[threadIdx.y][threadIdx.x] = acc;
-    __syncthreads();
-    if (threadIdx.y == 0 && col < channels) {
-      double sum = 0.0;
-      for (int r = 0; r < kRows; ++r) sum += part[r][threadIdx.x];
-      db[col] = static_cast<float>(sum);
-    }
-    __syncthreads();  // part is rewritten by the next tile
-  }
-}
-
-// inner > 1: one block of kReduceThreads per channel (grid-stride over channels), as bias.cu's
-// channel_sum_kernel: its threads walk the channel's outer*inner values, then a fixed-order block sum.
-template <typename Op>
-__global__ void bias_act_backward_channels_kernel(int64_t outer, int64_t channels, int64_t inner,
-                                                  const float* __restrict__ y, const float* dy,
-                                                  float* dpre, float* __restrict__ db) {
-  const int64_t count = outer * inner;
-  for (int64_t c = blockIdx.x; c < channels; c += gridDim.x) {
-    double acc = 0.0, unused = 0.0;
-    for (int64_t e = threadIdx.x; e < count; e += blockDim.x) {
-      const int64_t o = e / inner, i = e - o * inner;
-      const int64_t idx = (o * channels + c) * inner + i;
-      const float d = Op::bwd(y[idx], dy[idx]);
-      dpre[idx] = d;
-      acc += d;
-    }
-    block_sum_double2(acc, unused);
-    if (threadIdx.x == 0) db[c] = static_cast<float>(acc);
-  }
-}
+struct ActGradTerm {
+  __device__ static float at(const float* y, const float* dy, int64_t e) { return Op::bwd(y[e], dy[e]); }
+};
 
 template <typename Op>
 void launch_forward(cudaStream_t stream, int64_t outer, int64_t channels, int64_t inner,
@@ -137,15 +86,8 @@ void launch_backward(cudaStream_t stream, int64_t outer, int64_t channels, int64
     const int64_t total = outer * channels * inner;
     act_backward_kernel<Op><<<grid_blocks(total), kBlock, 0, stream>>>(total, y, dy, dpre);
     GD_CUDA_LAUNCH("act_backward_kernel");
-  } else if (inner == 1) {
-    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((channels + 31) / 32, 65535));
-    bias_act_backward_columns_kernel<Op><<<blocks, dim3(32, kRows), 0, stream>>>(outer, channels, y, dy, dpre, db);
-    GD_CUDA_LAUNCH("bias_act_backward_columns_kernel");
   } else {
-    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(channels, int64_t{1} << 20));
-    bias_act_backward_channels_kernel<Op>
-        <<<blocks, kReduceThreads, 0, stream>>>(outer, channels, inner, y, dy, dpre, db);
-    GD_CUDA_LAUNCH("bias_act_backward_channels_kernel");
+    detail::launch_channel_sums<ActGradTerm<Op>, true>(stream, outer, channels, inner, y, dy, dpre, db);
   }
 }
 
