@@ -36,22 +36,25 @@ gd::CudaBackend* backend(std::string* why) {
   return be.get();
 }
 
-// Device buffer filled with uniform [-1, 1) floats (or zeros).
+// Device buffer filled with uniform [-1, 1) floats (or zeros), on the context's stream (the backend's
+// stream is non-blocking: a legacy-stream copy would not be ordered with its kernels).
 class DeviceFloats {
  public:
-  explicit DeviceFloats(size_t n, uint32_t seed = 0) : n_(std::max<size_t>(n, 1)) {
+  DeviceFloats(Context& ctx, size_t n, uint32_t seed = 0) : n_(std::max<size_t>(n, 1)) {
     GD_CUDA_CHECK(cudaMalloc(&p_, n_ * sizeof(float)));
     if (seed) {
       const auto h = gd::bench::random_floats(n_, seed);
-      GD_CUDA_CHECK(cudaMemcpy(p_, h.data(), n_ * sizeof(float), cudaMemcpyHostToDevice));
+      GD_CUDA_CHECK(cudaMemcpyAsync(p_, h.data(), n_ * sizeof(float), cudaMemcpyHostToDevice, ctx.stream));
     } else {
-      GD_CUDA_CHECK(cudaMemset(p_, 0, n_ * sizeof(float)));
+      GD_CUDA_CHECK(cudaMemsetAsync(p_, 0, n_ * sizeof(float), ctx.stream));
     }
+    GD_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));  // h goes out of scope
   }
   ~DeviceFloats() { cudaFree(p_); }
   DeviceFloats(const DeviceFloats&) = delete;
   DeviceFloats& operator=(const DeviceFloats&) = delete;
   float* get() const { return p_; }
+  size_t size() const { return n_; }
 
  private:
   size_t n_;
@@ -103,7 +106,7 @@ class GpuTimer {
 
 double measure_sgemm_peak(Context& ctx) {
   constexpr int n = 8192;
-  DeviceFloats a(size_t{n} * n, 1), b(size_t{n} * n, 2), c(size_t{n} * n);
+  DeviceFloats a(ctx, size_t{n} * n, 1), b(ctx, size_t{n} * n, 2), c(ctx, size_t{n} * n);
   const float one = 1.f, zero = 0.f;
   cudaEvent_t t0, t1;
   GD_CUDA_CHECK(cudaEventCreate(&t0));
@@ -185,7 +188,7 @@ void with_device(benchmark::State& state, Body&& body) {
 void BM_CudaDenseForward(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
     const gd::DenseShape s{state.range(0), state.range(1), state.range(2)};
-    DeviceFloats x(s.n * s.k, 1), w(s.m * s.k, 2), b(s.m, 3), y(s.n * s.m);
+    DeviceFloats x(ctx, s.n * s.k, 1), w(ctx, s.m * s.k, 2), b(ctx, s.m, 3), y(ctx, s.n * s.m);
     GpuTimer t(ctx);
     t.run(state, [&] { gd::cuda::dense_forward(ctx, s, x.get(), w.get(), b.get(), y.get()); });
     report(state, t, 2.0 * s.n * s.k * s.m, gpu_flops_peak(ctx), "FLOP");
@@ -194,7 +197,7 @@ void BM_CudaDenseForward(benchmark::State& state) {
 void BM_CudaDenseBackward(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
     const gd::DenseShape s{state.range(0), state.range(1), state.range(2)};
-    DeviceFloats x(s.n * s.k, 1), w(s.m * s.k, 2), dy(s.n * s.m, 3), dx(s.n * s.k), dw(s.m * s.k), db(s.m);
+    DeviceFloats x(ctx, s.n * s.k, 1), w(ctx, s.m * s.k, 2), dy(ctx, s.n * s.m, 3), dx(ctx, s.n * s.k), dw(ctx, s.m * s.k), db(ctx, s.m);
     GpuTimer t(ctx);
     t.run(state, [&] { gd::cuda::dense_backward(ctx, s, x.get(), w.get(), dy.get(), dx.get(), dw.get(), db.get()); });
     report(state, t, 4.0 * s.n * s.k * s.m, gpu_flops_peak(ctx), "FLOP");
@@ -214,10 +217,11 @@ double conv_macs(const gd::Conv2dShape& s) { return double(s.n) * s.f * s.oh() *
 void BM_CudaConv2dForward(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
     const gd::Conv2dShape s = conv_shape(state);
-    DeviceFloats x(s.n * s.c * s.h * s.w, 1), w(s.f * s.c * s.kh * s.kw, 2), b(s.f, 3), y(s.n * s.f * s.oh() * s.ow());
-    DeviceFloats ws(gd::cuda::conv2d_workspace_bytes(ctx, s) / sizeof(float) + 1);
+    DeviceFloats x(ctx, s.n * s.c * s.h * s.w, 1), w(ctx, s.f * s.c * s.kh * s.kw, 2), b(ctx, s.f, 3), y(ctx, s.n * s.f * s.oh() * s.ow());
+    DeviceFloats ws(ctx, gd::cuda::conv2d_workspace_bytes(ctx, s) / sizeof(float) + 1);
+    const gd::Workspace scratch{ws.get(), ws.size() * sizeof(float)};
     GpuTimer t(ctx);
-    t.run(state, [&] { gd::cuda::conv2d_forward(ctx, s, x.get(), w.get(), b.get(), y.get(), ws.get()); });
+    t.run(state, [&] { gd::cuda::conv2d_forward(ctx, s, x.get(), w.get(), b.get(), y.get(), scratch); });
     report(state, t, 2.0 * conv_macs(s), gpu_flops_peak(ctx), "FLOP");
   });
 }
@@ -225,13 +229,14 @@ void BM_CudaConv2dBackward(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
     const gd::Conv2dShape s = conv_shape(state);
     const bool with_dx = s.c > 1;  // the first layer (fed by the image) needs no dx
-    DeviceFloats x(s.n * s.c * s.h * s.w, 1), w(s.f * s.c * s.kh * s.kw, 2), dy(s.n * s.f * s.oh() * s.ow(), 3);
-    DeviceFloats dx(s.n * s.c * s.h * s.w), dw(s.f * s.c * s.kh * s.kw), db(s.f);
-    DeviceFloats ws(gd::cuda::conv2d_workspace_bytes(ctx, s) / sizeof(float) + 1);
+    DeviceFloats x(ctx, s.n * s.c * s.h * s.w, 1), w(ctx, s.f * s.c * s.kh * s.kw, 2), dy(ctx, s.n * s.f * s.oh() * s.ow(), 3);
+    DeviceFloats dx(ctx, s.n * s.c * s.h * s.w), dw(ctx, s.f * s.c * s.kh * s.kw), db(ctx, s.f);
+    DeviceFloats ws(ctx, gd::cuda::conv2d_workspace_bytes(ctx, s) / sizeof(float) + 1);
+    const gd::Workspace scratch{ws.get(), ws.size() * sizeof(float)};
     GpuTimer t(ctx);
     t.run(state, [&] {
       gd::cuda::conv2d_backward(ctx, s, x.get(), w.get(), dy.get(), with_dx ? dx.get() : nullptr, dw.get(), db.get(),
-                                ws.get());
+                                scratch);
     });
     report(state, t, (with_dx ? 4.0 : 2.0) * conv_macs(s), gpu_flops_peak(ctx), "FLOP");
   });
@@ -249,8 +254,8 @@ void BM_CudaLc2dForward(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
     const gd::Lc2dShape s = lc_shape(state);
     const int64_t p = s.oh() * s.ow(), r = s.c * s.kh * s.kw;
-    DeviceFloats x(s.n * s.c * s.h * s.w, 1), w(p * s.f * r, 2), b(s.f * p, 3), y(s.n * s.f * p);
-    DeviceFloats ws(gd::cuda::lc2d_workspace_bytes(s) / sizeof(float) + 1);
+    DeviceFloats x(ctx, s.n * s.c * s.h * s.w, 1), w(ctx, p * s.f * r, 2), b(ctx, s.f * p, 3), y(ctx, s.n * s.f * p);
+    DeviceFloats ws(ctx, gd::cuda::lc2d_workspace_bytes(s) / sizeof(float) + 1);
     GpuTimer t(ctx);
     t.run(state, [&] { gd::cuda::lc2d_forward(ctx, s, x.get(), w.get(), b.get(), y.get(), ws.get()); });
     report(state, t, 2.0 * lc_macs(s), gpu_flops_peak(ctx), "FLOP");
@@ -262,9 +267,9 @@ void BM_CudaLc2dBackward(benchmark::State& state) {
     const gd::Lc2dShape s = lc_shape(state);
     const bool with_dx = state.range(8) != 0;
     const int64_t p = s.oh() * s.ow(), r = s.c * s.kh * s.kw;
-    DeviceFloats x(s.n * s.c * s.h * s.w, 1), w(p * s.f * r, 2), dy(s.n * s.f * p, 3);
-    DeviceFloats dx(s.n * s.c * s.h * s.w), dw(p * s.f * r), db(s.f * p);
-    DeviceFloats ws(gd::cuda::lc2d_workspace_bytes(s) / sizeof(float) + 1);
+    DeviceFloats x(ctx, s.n * s.c * s.h * s.w, 1), w(ctx, p * s.f * r, 2), dy(ctx, s.n * s.f * p, 3);
+    DeviceFloats dx(ctx, s.n * s.c * s.h * s.w), dw(ctx, p * s.f * r), db(ctx, s.f * p);
+    DeviceFloats ws(ctx, gd::cuda::lc2d_workspace_bytes(s) / sizeof(float) + 1);
     GpuTimer t(ctx);
     t.run(state, [&] {
       gd::cuda::lc2d_backward(ctx, s, x.get(), w.get(), dy.get(), with_dx ? dx.get() : nullptr, dw.get(), db.get(),
@@ -287,7 +292,7 @@ constexpr int64_t kMlpParams = 535818;
 
 void BM_CudaDropoutForward(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
-    DeviceFloats x(kMapElems, 1), y(kMapElems);
+    DeviceFloats x(ctx, kMapElems, 1), y(ctx, kMapElems);
     gd::DropoutParams d;
     d.p = 0.25f;
     d.seed = 7;
@@ -298,7 +303,7 @@ void BM_CudaDropoutForward(benchmark::State& state) {
 }
 void BM_CudaDropoutBackward(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
-    DeviceFloats dy(kMapElems, 1), dx(kMapElems);
+    DeviceFloats dy(ctx, kMapElems, 1), dx(ctx, kMapElems);
     gd::DropoutParams d;
     d.p = 0.25f;
     d.seed = 7;
@@ -314,12 +319,13 @@ BENCHMARK(BM_CudaDropoutBackward)->UseManualTime();
 void BM_CudaSoftmaxXent(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
     const int64_t n = state.range(0), c = 10;
-    DeviceFloats logits(n * c, 1), dlogits(n * c), stats(4);
+    DeviceFloats logits(ctx, n * c, 1), dlogits(ctx, n * c), stats(ctx, 4);
     std::vector<int32_t> host_labels(n);
     for (int64_t i = 0; i < n; ++i) host_labels[i] = static_cast<int32_t>(i % c);
     int32_t* labels = nullptr;
     GD_CUDA_CHECK(cudaMalloc(&labels, n * sizeof(int32_t)));
-    GD_CUDA_CHECK(cudaMemcpy(labels, host_labels.data(), n * sizeof(int32_t), cudaMemcpyHostToDevice));
+    GD_CUDA_CHECK(cudaMemcpyAsync(labels, host_labels.data(), n * sizeof(int32_t), cudaMemcpyHostToDevice, ctx.stream));
+    GD_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
     gd::SoftmaxXentShape s;
     s.n = n;
     s.c = c;
@@ -335,7 +341,7 @@ BENCHMARK(BM_CudaSoftmaxXent)->Arg(128)->Arg(8192)->UseManualTime();
 
 void BM_CudaSgdNesterovUpdate(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
-    DeviceFloats p(kMlpParams, 1), g(kMlpParams, 2), v(kMlpParams);
+    DeviceFloats p(ctx, kMlpParams, 1), g(ctx, kMlpParams, 2), v(ctx, kMlpParams);
     gd::SgdParams sp;
     sp.lr = 0.01;
     sp.momentum = 0.9;
@@ -348,7 +354,7 @@ void BM_CudaSgdNesterovUpdate(benchmark::State& state) {
 }
 void BM_CudaAdamUpdate(benchmark::State& state) {
   with_device(state, [&](Context& ctx) {
-    DeviceFloats p(kMlpParams, 1), g(kMlpParams, 2), m(kMlpParams), v(kMlpParams);
+    DeviceFloats p(ctx, kMlpParams, 1), g(ctx, kMlpParams, 2), m(ctx, kMlpParams), v(ctx, kMlpParams);
     gd::AdamParams ap;
     ap.step = 10;
     GpuTimer t(ctx);

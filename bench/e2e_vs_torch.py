@@ -63,6 +63,8 @@ def run_ours(args, arch, epochs, workdir, seed):
     cmd = [args.gpu_train, "--arch", arch, "--dataset", "mnist", "--data-dir", args.data_dir,
            "--epochs", str(epochs), "--device", args.device, "--track-test", "--quiet", "--out", out,
            "--seed", str(seed)]
+    if args.batch_size:
+        cmd += ["--batch-size", str(args.batch_size)]
     if args.device == "cpu":
         cmd += ["--threads", str(args.threads)]
     _, rss = run_measured(cmd)
@@ -82,6 +84,8 @@ def run_torch(args, arch, epochs, compile_mode, seed):
     cmd = [args.python, os.path.join(ROOT, "bench", "torch_mnist.py"), "--arch", arch, "--epochs", str(epochs),
            "--data-dir", args.data_dir, "--device", args.device, "--track-test", "--threads", str(args.threads),
            "--seed", str(seed)]
+    if args.batch_size:
+        cmd += ["--batch-size", str(args.batch_size)]
     if compile_mode:
         cmd.append("--compile")
     try:
@@ -232,6 +236,10 @@ def main():
     ap.add_argument("--markdown", default=os.path.join(ROOT, "docs", "benchmarks.md"),
                     help="table regenerated from --json (default docs/benchmarks.md)")
     ap.add_argument("--label", default="", help="section name (default: '<device> <date>')")
+    ap.add_argument("--batch-size", type=int, default=0, help="batch size for every arch and both engines "
+                    "(default: gpu_train's recipe, 128; lcnn 64)")
+    ap.add_argument("--torch-modes", default="", help="PyTorch modes to run: eager, or eager,compile "
+                    "(default: eager on the CPU, eager,compile on CUDA)")
     args = ap.parse_args()
     if not os.access(args.gpu_train, os.X_OK):
         raise SystemExit(f"{args.gpu_train} not found: build first (./setup.sh)")
@@ -243,7 +251,15 @@ def main():
         raise SystemExit(f"--seeds needs distinct non-negative seeds, got '{args.seeds}'")
 
     rows = []
-    modes = [False, True] if args.device == "cuda" else [False]
+    if args.torch_modes:
+        names = args.torch_modes.split(",")
+        if not names or any(m not in ("eager", "compile") for m in names) or len(set(names)) != len(names):
+            raise SystemExit(f"--torch-modes takes eager and/or compile, got '{args.torch_modes}'")
+        modes = [m == "compile" for m in names]
+    else:
+        modes = [False, True] if args.device == "cuda" else [False]
+    if args.batch_size < 0:
+        raise SystemExit(f"--batch-size must be positive, got {args.batch_size}")
     with tempfile.TemporaryDirectory() as work:
         for arch in args.archs.split(","):
             epochs = args.epochs or DEFAULT_EPOCHS[arch]

@@ -10,16 +10,15 @@
 // the dw partials are summed in sample order: no atomics, deterministic. The GEMMs run in
 // ctx.precision (gemm_rm.cuh, docs/precision.md); im2col, col2im and the partial sums stay FP32.
 //
-// Workspace layout (conv2d_im2col_workspace_bytes is the single source of truth), in floats:
-//   [0, chunk*R*OHW)                        columns (reused for the dx columns)
-//   [part_offset, part_offset + chunk*F*R)  per-sample dw partials (backward)
-// part_offset is rounded up to 64 floats (256 bytes).
+// Workspace layout: Im2colLayout (kernels/conv2d_plan_policy.h), whose size
+// conv2d_im2col_workspace_bytes returns.
 #include <algorithm>
 #include <cstdint>
 
 #include "engine/core/error.h"
 #include "kernels/bias.cuh"
 #include "kernels/conv2d_info.h"
+#include "kernels/conv2d_plan_policy.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/gemm_rm.cuh"
 #include "kernels/elementwise_grid.cuh"
@@ -34,9 +33,6 @@ using detail::gemm_rm_batched;
 using ew::grid_blocks;
 using ew::kBlock;
 using detail::OutRange;
-
-// Columns of one chunk are kept under this size (unless a single sample needs more).
-constexpr int64_t kMaxColumnBytes = int64_t{64} << 20;
 
 struct ConvGeom {
   int64_t c, h, w, f, kh, kw, stride, pad, oh, ow, r, ohw;
@@ -56,19 +52,7 @@ ConvGeom geom(const Conv2dShape& s) {
           s.oh() * s.ow()};
 }
 
-struct Layout {
-  int64_t chunk, cols_elems, part_offset, part_elems, total;
-  Layout(const Conv2dShape& s, int64_t max_chunk) {
-    const int64_t r = s.c * s.kh * s.kw, ohw = s.oh() * s.ow();
-    const int64_t per_sample = r * ohw * static_cast<int64_t>(sizeof(float));
-    chunk = std::clamp<int64_t>(kMaxColumnBytes / per_sample, 1, s.n);
-    if (max_chunk > 0) chunk = std::min(chunk, max_chunk);
-    cols_elems = chunk * r * ohw;
-    part_offset = (cols_elems + 63) / 64 * 64;
-    part_elems = chunk * s.f * r;
-    total = part_offset + part_elems;
-  }
-};
+using Layout = Im2colLayout;
 
 // x (nb,C,H,W) -> cols (nb, R, OHW): cols[n][(c*KH+i)*KW+j][oy*OW+ox] =
 // x[n,c,oy*s-pad+i,ox*s-pad+j], zero outside the image.
@@ -131,7 +115,7 @@ void im2col(Context& ctx, const ConvGeom& g, int64_t nb, const float* x, float* 
 
 size_t conv2d_im2col_workspace_bytes(const Conv2dShape& s, int64_t max_chunk) {
   s.validate();
-  return static_cast<size_t>(Layout(s, max_chunk).total) * sizeof(float);
+  return Layout(s, max_chunk).bytes();
 }
 
 // x (N,C,H,W), w (F,C,KH,KW), b (F) or nullptr (no bias) -> y (N,F,OH,OW), OVERWRITTEN.

@@ -1,11 +1,12 @@
 // CudaBackend: memory and copies through the CUDA runtime on one non-blocking stream; every op
 // forwards to its gd::cuda launcher (kernels/cuda_ops.h) with the backend's Context.
 //
-// Ordering: all work (kernels, cuBLAS, cuDNN, memsets, device-to-device copies) goes to ctx_.stream,
-// so it runs in program order. The stream is created non-blocking, i.e. it does NOT synchronise with
-// the legacy default stream; that is why allocate() zeroes with cudaMemsetAsync on ctx_.stream (a
-// plain cudaMemset would go to the legacy stream and could race with the first kernel) and why the
-// host copies are cudaMemcpyAsync on ctx_.stream followed by a stream synchronisation.
+// Ordering: all work (kernels, cuBLAS, cuDNN, memsets, copies, allocations and frees) goes to
+// ctx_.stream, so it runs in program order. The stream is created non-blocking, i.e. it does NOT
+// synchronise with the legacy default stream; that is why memory is zeroed with cudaMemsetAsync on
+// the stream (kernels/cuda_stream_memory.h: stream-ordered allocation and free, never a device-wide
+// synchronisation) and why the host copies are cudaMemcpyAsync on ctx_.stream followed by a stream
+// synchronisation. Tests and benchmarks follow the same rule (tests/support/cuda_test_util.h).
 #include "kernels/cuda_backend.h"
 
 #include <algorithm>
@@ -16,26 +17,20 @@
 #include "kernels/cuda_device.h"
 #include "kernels/cuda_graph.h"
 #include "kernels/cuda_ops.h"
+#include "kernels/cuda_stream_memory.h"
 
 namespace gd {
 namespace {
 
-// Buffer deleter. Waits for outstanding work first (a kernel may still use the memory) and ignores
-// errors: it runs in destructors, possibly after a fault has already been reported.
 constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
-
-void cuda_free(void* p) {
-  cudaDeviceSynchronize();
-  cudaFree(p);
-  cudaGetLastError();  // do not leave a sticky error for the next, unrelated check
-}
 
 }  // namespace
 
 CudaBackend::CudaBackend() {
   try {
     GD_CUDA_CHECK(cudaSetDevice(0));
-    GD_CUDA_CHECK(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));
+    memory_ = cuda::StreamMemory::create();
+    ctx_.stream = memory_->stream();
     GD_CUDA_CHECK(cublasCreate(&ctx_.cublas));
     GD_CUDA_CHECK(cublasSetStream(ctx_.cublas, ctx_.stream));
     GD_CUDA_CHECK(cublasSetPointerMode(ctx_.cublas, CUBLAS_POINTER_MODE_HOST));
@@ -66,30 +61,16 @@ void CudaBackend::release() noexcept {
 #endif
   if (ctx_.cublas) cublasDestroy(ctx_.cublas);
   ctx_.cublas = nullptr;
-  if (ctx_.stream) cudaStreamDestroy(ctx_.stream);
-  ctx_.stream = nullptr;
+  ctx_.stream = nullptr;  // owned by memory_: buffers still alive keep it
   if (ctx_.reduction_scratch) cudaFree(ctx_.reduction_scratch);
   ctx_.reduction_scratch = nullptr;
   if (cublas_workspace_) cudaFree(cublas_workspace_);
   cublas_workspace_ = nullptr;
+  memory_.reset();
   cudaGetLastError();  // errors while tearing down are not reported (destructors must not throw)
 }
 
-std::shared_ptr<Buffer> CudaBackend::allocate(size_t bytes) {
-  const size_t rounded = std::max<size_t>(256, (bytes + 255) / 256 * 256);
-  void* p = nullptr;
-  const cudaError_t e = cudaMalloc(&p, rounded);
-  GD_CHECK(e == cudaSuccess, "cuda allocation of " << bytes << " bytes failed: " << cudaGetErrorString(e));
-  std::shared_ptr<Buffer> buffer;
-  try {
-    buffer = std::make_shared<Buffer>(Device::CUDA, p, bytes, &cuda_free);  // owns p from here on
-  } catch (...) {
-    cudaFree(p);
-    throw;
-  }
-  GD_CUDA_CHECK(cudaMemsetAsync(p, 0, rounded, ctx_.stream));
-  return buffer;
-}
+std::shared_ptr<Buffer> CudaBackend::allocate(size_t bytes) { return memory_->allocate(bytes); }
 
 void CudaBackend::copy_from_host(void* dst, const void* host_src, size_t bytes) {
   if (!bytes) return;
@@ -136,11 +117,11 @@ void CudaBackend::dense_backward(const DenseShape& s, const float* x, const floa
 }
 size_t CudaBackend::conv2d_workspace_bytes(const Conv2dShape& s) { return cuda::conv2d_workspace_bytes(ctx_, s); }
 void CudaBackend::conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
-                                 float* y, void* workspace) {
+                                 float* y, Workspace workspace) {
   cuda::conv2d_forward(ctx_, s, x, w, b, y, workspace);
 }
 void CudaBackend::conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy,
-                                  float* dx, float* dw, float* db, void* workspace) {
+                                  float* dx, float* dw, float* db, Workspace workspace) {
   cuda::conv2d_backward(ctx_, s, x, w, dy, dx, dw, db, workspace);
 }
 size_t CudaBackend::lc2d_workspace_bytes(const Lc2dShape& s) { return cuda::lc2d_workspace_bytes(s); }
@@ -249,7 +230,28 @@ void CudaBackend::shuffle(int64_t n, uint64_t seed, uint64_t epoch, int32_t* ord
   cuda::shuffle(ctx_, n, seed, epoch, order, need > 0 ? shuffle_workspace_->data() : nullptr, need);
 }
 std::unique_ptr<RecordedWork> CudaBackend::record(const std::function<void()>& work) {
-  return cuda::record_graph(ctx_.stream, work);
+  memory_->begin_recording();
+  recording_ = true;
+  try {
+    auto graph = cuda::record_graph(ctx_.stream, work);
+    recording_ = false;
+    memory_->end_recording();
+    return graph;
+  } catch (...) {
+    recording_ = false;
+    memory_->end_recording();
+    throw;
+  }
+}
+
+void CudaBackend::check_recording(const std::string& where) {
+  if (!recording_) return;
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  GD_CUDA_CHECK(cudaStreamIsCapturing(ctx_.stream, &status));
+  GD_CHECK(status == cudaStreamCaptureStatusActive,
+           "the CUDA graph recording broke in " << where << " (capture status "
+                                                << (status == cudaStreamCaptureStatusInvalidated ? "invalidated" : "none")
+                                                << ")");
 }
 
 std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }

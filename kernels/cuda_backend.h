@@ -9,6 +9,10 @@
 #include "engine/backend/backend.h"
 #include "kernels/cuda_context.h"
 
+namespace gd::cuda {
+class StreamMemory;
+}
+
 namespace gd {
 
 class CudaBackend final : public Backend {
@@ -26,8 +30,9 @@ class CudaBackend final : public Backend {
   void set_math_precision(MathPrecision p) override { ctx_.precision = p; }
   MathPrecision math_precision() const override { return ctx_.precision; }
 
-  // Zero-initialised device memory (at least 256 bytes), freed with cudaFree when the last Tensor
-  // referring to it goes away.
+  // Zero-initialised device memory (at least 256 bytes), stream-ordered (kernels/cuda_stream_memory.h):
+  // freed on the backend's stream, without a device synchronisation, when the last Tensor referring
+  // to it goes away. Throws while a graph is being recorded.
   std::shared_ptr<Buffer> allocate(size_t bytes) override;
   // Synchronous, for any (pageable or pinned) host memory; ordered after earlier work on the stream.
   void copy_from_host(void* dst, const void* host_src, size_t bytes) override;
@@ -49,9 +54,9 @@ class CudaBackend final : public Backend {
                       float* dw, float* db) override;
   size_t conv2d_workspace_bytes(const Conv2dShape& s) override;
   void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
-                      void* workspace) override;
+                      Workspace workspace) override;
   void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db, void* workspace) override;
+                       float* dx, float* dw, float* db, Workspace workspace) override;
   size_t lc2d_workspace_bytes(const Lc2dShape& s) override;
   void lc2d_forward(const Lc2dShape& s, const float* x, const float* w, const float* b, float* y,
                     void* workspace) override;
@@ -101,16 +106,21 @@ class CudaBackend final : public Backend {
   void select_batch(const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
                     int32_t* dst) override;
   void advance_step(LiveStep* live) override;
-  // A CUDA graph captured from the backend's stream (kernels/cuda_graph.h).
+  // A CUDA graph captured from the backend's stream (kernels/cuda_graph.h); buffers dropped while
+  // recording are freed when it ends.
   std::unique_ptr<RecordedWork> record(const std::function<void()>& work) override;
+  bool recording() const override { return recording_; }
+  void check_recording(const std::string& where) override;
 
  private:
   void release() noexcept;  // destroys whatever handles exist; never throws
 
+  std::shared_ptr<cuda::StreamMemory> memory_;  // owns ctx_.stream
   cuda::Context ctx_;
   std::string description_;
-  void* cublas_workspace_ = nullptr;
-  std::shared_ptr<Buffer> shuffle_workspace_;  // grown on demand by shuffle()  // kCublasWorkspaceBytes, set on the handle so capture never allocates
+  bool recording_ = false;
+  void* cublas_workspace_ = nullptr;  // kCublasWorkspaceBytes, set on the handle so capture never allocates
+  std::shared_ptr<Buffer> shuffle_workspace_;  // grown on demand by shuffle()
 };
 
 }  // namespace gd

@@ -14,9 +14,10 @@
 namespace gd::cuda {
 
 // Doubles of device scratch owned by the backend for reductions that must not allocate (they may run
-// inside a recorded CUDA graph): kReductionPartials block partials plus two result slots.
+// inside a recorded CUDA graph): two rows of kReductionPartials block partials (a reduction of two
+// quantities, e.g. loss and hit count, uses both) plus two result slots after them.
 constexpr int kReductionPartials = 1024;
-constexpr int kReductionScratchDoubles = kReductionPartials + 2;
+constexpr int kReductionScratchDoubles = 2 * kReductionPartials + 2;
 
 struct Context {
   cudaStream_t stream = nullptr;

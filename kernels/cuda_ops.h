@@ -29,9 +29,9 @@ void dense_backward(Context& ctx, const DenseShape& s, const float* x, const flo
                     float* dx, float* dw, float* db);
 size_t conv2d_workspace_bytes(Context& ctx, const Conv2dShape& s);
 void conv2d_forward(Context& ctx, const Conv2dShape& s, const float* x, const float* w, const float* b,
-                    float* y, void* workspace);
+                    float* y, Workspace workspace);
 void conv2d_backward(Context& ctx, const Conv2dShape& s, const float* x, const float* w, const float* dy,
-                     float* dx, float* dw, float* db, void* workspace);
+                     float* dx, float* dw, float* db, Workspace workspace);
 size_t lc2d_workspace_bytes(const Lc2dShape& s);
 void lc2d_forward(Context& ctx, const Lc2dShape& s, const float* x, const float* w, const float* b, float* y,
                   void* workspace);

@@ -22,6 +22,8 @@ using namespace ew;
 // the sum and the clip factor live in the backend's preallocated ctx.reduction_scratch.
 constexpr int64_t kMaxPartials = kReductionPartials;
 static_assert(kMaxPartials + 2 <= kReductionScratchDoubles, "reduction scratch too small");
+// The result slots sit after both partial rows (softmax_xent uses the second row).
+constexpr int64_t kResultSlot = 2 * kReductionPartials;
 
 // Tree sum of the block's kBlock values in shared memory; thread 0 gets the result. Fixed order.
 __device__ double block_sum(double v, double* shared /* (kBlock) */) {
@@ -46,12 +48,17 @@ __global__ void sum_squares_partial_kernel(int64_t n, const float* x /* (n) */, 
   if (threadIdx.x == 0) partials[blockIdx.x] = total;
 }
 
-// partials (count) -> out (1) = their sum. One block.
-__global__ void sum_partials_kernel(int64_t count, const double* partials /* (count) */, double* out /* (1) */) {
-  __shared__ double shared[kBlock];
+// partials (count) -> out (1) = their sum. One block. OVERWRITES *out.
+// The sum of partials (count) by one block, in a fixed order; thread 0 gets the result.
+__device__ double sum_of_partials(int64_t count, const double* partials /* (count) */, double* shared /* (kBlock) */) {
   double acc = 0.0;
   for (int64_t i = threadIdx.x; i < count; i += kBlock) acc += partials[i];
-  const double total = block_sum(acc, shared);
+  return block_sum(acc, shared);
+}
+
+__global__ void sum_partials_kernel(int64_t count, const double* partials /* (count) */, double* out /* (1) */) {
+  __shared__ double shared[kBlock];
+  const double total = sum_of_partials(count, partials, shared);
   if (threadIdx.x == 0) *out = total;
 }
 
@@ -60,9 +67,7 @@ __global__ void sum_partials_kernel(int64_t count, const double* partials /* (co
 __global__ void clip_factor_kernel(int64_t count, const double* partials /* (count) */, double max_norm,
                                    float* factor /* (1) */) {
   __shared__ double shared[kBlock];
-  double acc = 0.0;
-  for (int64_t i = threadIdx.x; i < count; i += kBlock) acc += partials[i];
-  const double total = block_sum(acc, shared);
+  const double total = sum_of_partials(count, partials, shared);
   if (threadIdx.x == 0) {
     const double norm = sqrt(total);
     *factor = norm > max_norm ? static_cast<float>(max_norm / norm) : 1.0f;
@@ -99,7 +104,7 @@ double sum_squares(Context& ctx, int64_t n, const float* x) {
   GD_CHECK(ctx.reduction_scratch != nullptr, "sum_squares (cuda): the context has no reduction scratch");
   const unsigned blocks = partial_blocks(n);
   double* partials = ctx.reduction_scratch;
-  double* total = ctx.reduction_scratch + kMaxPartials;
+  double* total = ctx.reduction_scratch + kResultSlot;
   sum_squares_partial_kernel<<<blocks, kBlock, 0, ctx.stream>>>(n, x, partials);
   GD_CUDA_LAUNCH("sum_squares_partial_kernel");
   sum_partials_kernel<<<1, kBlock, 0, ctx.stream>>>(blocks, partials, total);
@@ -119,7 +124,7 @@ void clip_grad_norm(Context& ctx, int64_t n, double max_norm, float* grads) {
   GD_CHECK(ctx.reduction_scratch != nullptr, "clip_grad_norm (cuda): the context has no reduction scratch");
   const unsigned blocks = partial_blocks(n);
   double* partials = ctx.reduction_scratch;
-  float* factor = reinterpret_cast<float*>(ctx.reduction_scratch + kMaxPartials + 1);
+  float* factor = reinterpret_cast<float*>(ctx.reduction_scratch + kResultSlot + 1);
   sum_squares_partial_kernel<<<blocks, kBlock, 0, ctx.stream>>>(n, grads, partials);
   GD_CUDA_LAUNCH("sum_squares_partial_kernel");
   clip_factor_kernel<<<1, kBlock, 0, ctx.stream>>>(blocks, partials, max_norm, factor);

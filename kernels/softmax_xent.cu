@@ -4,15 +4,20 @@
 // argmax, then in double sum = sum_c exp(x_c - max), log p_c = (x_c - max) - log(sum),
 //   loss = -(1-eps) log p[label] - eps/C sum_c log p_c,   dlogits = (p - target) / N.
 // Warp reductions use a butterfly (xor) pattern, which gives every lane the bit-identical result.
-// The batch's loss sum and correct count are reduced per block and added with one atomicAdd per
-// block, so the loss sum's last bits depend on the order blocks finish.
+// Deterministic totals: the grid size depends on N only (at most kReductionPartials blocks); each
+// block writes its loss and hit partials (warp results added in warp order) into the context's
+// reduction scratch, and one single-block pass adds the partials in a fixed tree order and then adds
+// that batch total to *loss_sum and *correct. No float or double atomics touch a reported number, so
+// the same logits give the same bits on every run (and a recorded graph gives the eager bits).
 // The device cannot throw: a row whose label is outside [0, C) gets a NaN loss and NaN dlogits (the
 // trainer's non-finite check then stops the run), and confusion_accumulate skips such rows; a
 // NaN/inf logit makes the row loss non-finite.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "engine/core/error.h"
+#include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_ops.h"
 #include "kernels/elementwise_grid.cuh"
@@ -26,6 +31,9 @@ constexpr int kWarps = kBlock / kWarp;  // rows in flight per block
 constexpr unsigned kFullMask = 0xffffffffu;
 
 unsigned row_blocks(int64_t rows) { return grid_blocks(rows * kWarp); }
+// The loss kernel's grid: one partial per block, so at most kReductionPartials blocks (a function of
+// N only, which keeps the summation order fixed for a given batch size).
+unsigned loss_blocks(int64_t rows) { return std::min<unsigned>(row_blocks(rows), kReductionPartials); }
 
 struct RowStats {
   float max;       // row maximum (-INFINITY when every entry is -inf or NaN)
@@ -71,11 +79,11 @@ struct XentScalars {
   double inv_n;       // 1 / N
 };
 
-// logits (N,C), labels (N) -> dlogits (N,C) OVERWRITTEN (nullable); *loss_sum, *correct ACCUMULATED
-// (nullable).
+// logits (N,C), labels (N) -> dlogits (N,C) OVERWRITTEN (nullable); loss_partials (gridDim.x) and
+// hit_partials (gridDim.x) OVERWRITTEN with each block's summed row loss and correct count.
 __global__ void softmax_xent_kernel(int64_t n, int64_t c, XentScalars k, const float* logits /* (N,C) */,
                                     const int32_t* labels /* (N) */, float* dlogits /* (N,C) */,
-                                    double* loss_sum /* (1) */, long long* correct /* (1) */) {
+                                    double* loss_partials /* (gridDim.x) */, double* hit_partials /* (gridDim.x) */) {
   __shared__ double block_loss[kWarps];
   __shared__ long long block_hits[kWarps];
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
@@ -116,12 +124,29 @@ __global__ void softmax_xent_kernel(int64_t n, int64_t c, XentScalars k, const f
   if (threadIdx.x == 0) {
     double loss = 0.0;
     long long hits = 0;
-    for (int w = 0; w < kWarps; ++w) {
+    for (int w = 0; w < kWarps; ++w) {  // warp order: fixed
       loss += block_loss[w];
       hits += block_hits[w];
     }
-    if (loss_sum) atomicAdd(loss_sum, loss);
-    if (correct && hits) atomicAdd(reinterpret_cast<unsigned long long*>(correct), static_cast<unsigned long long>(hits));
+    loss_partials[blockIdx.x] = loss;
+    hit_partials[blockIdx.x] = static_cast<double>(hits);  // exact: a block sees far fewer than 2^53 rows
+  }
+}
+
+// loss_partials (count), hit_partials (count) -> *loss_sum += their sum, *correct += their sum
+// (ACCUMULATED; either may be nullptr). One block; the partials are added in a fixed tree order.
+__global__ void add_loss_totals_kernel(int64_t count, const double* loss_partials /* (count) */,
+                                       const double* hit_partials /* (count) */, double* loss_sum /* (1) */,
+                                       long long* correct /* (1) */) {
+  double loss = 0.0, hits = 0.0;
+  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
+    loss += loss_partials[i];
+    hits += hit_partials[i];
+  }
+  detail::block_sum_double2(loss, hits);
+  if (threadIdx.x == 0) {
+    if (loss_sum) *loss_sum += loss;
+    if (correct) *correct += static_cast<long long>(hits);
   }
 }
 
@@ -163,9 +188,17 @@ void softmax_xent(Context& ctx, const SoftmaxXentShape& s, const float* logits, 
   static_assert(sizeof(int64_t) == sizeof(long long), "int64_t counters are added as unsigned long long");
   const XentScalars k{s.label_smoothing, s.label_smoothing / static_cast<double>(s.c),
                       1.0 / static_cast<double>(s.n)};
-  softmax_xent_kernel<<<row_blocks(s.n), kBlock, 0, ctx.stream>>>(s.n, s.c, k, logits, labels, dlogits, loss_sum,
-                                                                 reinterpret_cast<long long*>(correct));
+  GD_CHECK(ctx.reduction_scratch != nullptr, "softmax_xent (cuda): the context has no reduction scratch");
+  const unsigned blocks = loss_blocks(s.n);
+  double* loss_partials = ctx.reduction_scratch;
+  double* hit_partials = ctx.reduction_scratch + kReductionPartials;
+  softmax_xent_kernel<<<blocks, kBlock, 0, ctx.stream>>>(s.n, s.c, k, logits, labels, dlogits, loss_partials,
+                                                         hit_partials);
   GD_CUDA_LAUNCH("softmax_xent_kernel");
+  if (!loss_sum && !correct) return;
+  add_loss_totals_kernel<<<1, detail::kReduceThreads, 0, ctx.stream>>>(blocks, loss_partials, hit_partials, loss_sum,
+                                                                       reinterpret_cast<long long*>(correct));
+  GD_CUDA_LAUNCH("add_loss_totals_kernel");
 }
 
 void softmax(Context& ctx, int64_t n, int64_t c, const float* logits, float* probs) {

@@ -21,6 +21,7 @@
 #include "engine/optim/init.h"
 #include "engine/ref/winograd_f4x3.h"
 #include "engine/train/model_io.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/test_support.h"
 
 namespace gd {
@@ -363,13 +364,19 @@ TEST(Conv2dWinograd, CpuBackendRunsTheCnnSecondLayerWithWinograd) {
   FVec ws(be.conv2d_workspace_bytes(conv2) / sizeof(float));  // sized for batch 128, used for 2
   FVec by = nans<float>(y_size(s));
   Grads bg{nans<float>(x_size(s)), nans<float>(w_size(s)), nans<float>(s.f)};
-  be.conv2d_forward(s, p.x.data(), p.w.data(), p.b.data(), by.data(), ws.data());
+  const Workspace scratch{ws.data(), ws.size() * sizeof(float)};
+  be.conv2d_forward(s, p.x.data(), p.w.data(), p.b.data(), by.data(), scratch);
   be.conv2d_backward(s, p.x.data(), p.w.data(), p.dy.data(), bg.dx.data(), bg.dw.data(),
-                     bg.db.data(), ws.data());
+                     bg.db.data(), scratch);
   EXPECT_EQ(by, y);
   EXPECT_EQ(bg.dx, g.dx);
   EXPECT_EQ(bg.dw, g.dw);
   EXPECT_EQ(bg.db, g.db);
+  // A workspace smaller than the shape needs is refused before anything is written.
+  const Workspace short_by_one{ws.data(), be.conv2d_workspace_bytes(s) - 1};
+  EXPECT_TRUE(test::throws_with<ShapeError>(
+      [&] { be.conv2d_forward(s, p.x.data(), p.w.data(), p.b.data(), by.data(), short_by_one); },
+      {"workspace of " + std::to_string(short_by_one.bytes) + " bytes", "needs"}));
   FVec im2col_y = nans<float>(y_size(s)), im2col_ws(conv2d_workspace_elems(s));
   conv2d_forward_ref<float>(s, p.x.data(), p.w.data(), p.b.data(), im2col_y.data(), im2col_ws.data());
   EXPECT_NE(by, im2col_y);

@@ -93,8 +93,8 @@ void check_shape(test::CudaTestContext& tc, const BatchNormShape& s) {
   batchnorm_forward_train_ref<double>(s, xd.data(), gd_.data(), bd.data(), y_ref.data(),
                                       mean_ref.data(), invstd_ref.data(), rm_ref.data(),
                                       rv_ref.data());
-  DeviceVector<float> gx(x), gdy(dy), ggamma(gamma), gbeta(beta), grm(run_mean), grv(run_var);
-  DeviceVector<float> gy(nans<float>(n)), gmean(nans<float>(s.c)), ginvstd(nans<float>(s.c));
+  DeviceVector<float> gx(tc.ctx.stream, x), gdy(tc.ctx.stream, dy), ggamma(tc.ctx.stream, gamma), gbeta(tc.ctx.stream, beta), grm(tc.ctx.stream, run_mean), grv(tc.ctx.stream, run_var);
+  DeviceVector<float> gy(tc.ctx.stream, nans<float>(n)), gmean(tc.ctx.stream, nans<float>(s.c)), ginvstd(tc.ctx.stream, nans<float>(s.c));
   cuda::batchnorm_forward_train(tc.ctx, s, gx.get(), ggamma.get(), gbeta.get(), gy.get(),
                                 gmean.get(), ginvstd.get(), grm.get(), grv.get());
   const auto y = gy.host(), mean = gmean.host(), invstd = ginvstd.host();
@@ -125,7 +125,7 @@ void check_shape(test::CudaTestContext& tc, const BatchNormShape& s) {
   const auto rm0 = widen(run_mean), rv0 = widen(run_var);
   batchnorm_forward_eval_ref<double>(s, xd.data(), gd_.data(), bd.data(), rm0.data(), rv0.data(),
                                      ye_ref.data());
-  DeviceVector<float> grm0(run_mean), grv0(run_var), gye(nans<float>(n));
+  DeviceVector<float> grm0(tc.ctx.stream, run_mean), grv0(tc.ctx.stream, run_var), gye(tc.ctx.stream, nans<float>(n));
   cuda::batchnorm_forward_eval(tc.ctx, s, gx.get(), ggamma.get(), gbeta.get(), grm0.get(),
                                grv0.get(), gye.get());
   const auto ye = gye.host();
@@ -137,7 +137,7 @@ void check_shape(test::CudaTestContext& tc, const BatchNormShape& s) {
   std::vector<double> dx_ref(n), dgamma_ref(s.c), dbeta_ref(s.c);
   batchnorm_backward_ref<double>(s, xd.data(), gd_.data(), mean_d.data(), invstd_d.data(),
                                  dyd.data(), dx_ref.data(), dgamma_ref.data(), dbeta_ref.data());
-  DeviceVector<float> gdx(nans<float>(n)), gdgamma(nans<float>(s.c)), gdbeta(nans<float>(s.c));
+  DeviceVector<float> gdx(tc.ctx.stream, nans<float>(n)), gdgamma(tc.ctx.stream, nans<float>(s.c)), gdbeta(tc.ctx.stream, nans<float>(s.c));
   cuda::batchnorm_backward(tc.ctx, s, gx.get(), ggamma.get(), gmean.get(), ginvstd.get(), gdy.get(),
                            gdx.get(), gdgamma.get(), gdbeta.get());
   const auto dx = gdx.host(), dgamma = gdgamma.host(), dbeta = gdbeta.host();

@@ -100,7 +100,7 @@ TEST(CudaBiasActivation, ForwardMatchesReferenceAndTheUnfusedKernels) {
         bias_activation_forward_ref<float>(a, e.outer, e.channels, e.inner, with_bias ? b.data() : nullptr,
                                            want.data());
 
-        DeviceVector<float> gb(b), gy(pre), gu(pre);
+        DeviceVector<float> gb(tc.ctx.stream, b), gy(tc.ctx.stream, pre), gu(tc.ctx.stream, pre);
         const float* bp = with_bias ? gb.get() : nullptr;
         cuda::bias_activation_forward(tc.ctx, a, e.outer, e.channels, e.inner, bp, gy.get());
         const auto got = gy.host();
@@ -131,7 +131,7 @@ TEST(CudaBiasActivation, BackwardMatchesReferenceAndTheUnfusedKernels) {
       bias_activation_backward_ref<float>(a, e.outer, e.channels, e.inner, y.data(), dy.data(),
                                           want_dpre.data(), want_db.data());
 
-      DeviceVector<float> gy(y), gdy(dy), gdpre(nans<float>(n)), gdb(nans<float>(e.channels));
+      DeviceVector<float> gy(tc.ctx.stream, y), gdy(tc.ctx.stream, dy), gdpre(tc.ctx.stream, nans<float>(n)), gdb(tc.ctx.stream, nans<float>(e.channels));
       cuda::bias_activation_backward(tc.ctx, a, e.outer, e.channels, e.inner, gy.get(), gdy.get(),
                                      gdpre.get(), gdb.get());
       const auto dpre = gdpre.host(), db = gdb.host();
@@ -152,20 +152,20 @@ TEST(CudaBiasActivation, BackwardMatchesReferenceAndTheUnfusedKernels) {
       }
 
       // The unfused kernels give the same bits.
-      DeviceVector<float> udx(nans<float>(n)), udb(nans<float>(e.channels));
+      DeviceVector<float> udx(tc.ctx.stream, nans<float>(n)), udb(tc.ctx.stream, nans<float>(e.channels));
       cuda::activation_backward(tc.ctx, a, n, nullptr, gy.get(), gdy.get(), udx.get());
       cuda::detail::channel_bias_grad(tc.ctx.stream, e.outer, e.channels, e.inner, udx.get(), udb.get());
       EXPECT_EQ(first_difference(dpre, udx.host()), -1) << "dpre vs activation_backward";
       EXPECT_EQ(first_difference(db, udb.host()), -1) << "db vs channel_bias_grad";
 
       // Without db: the element-wise kernel, the same dpre.
-      DeviceVector<float> gdpre2(nans<float>(n));
+      DeviceVector<float> gdpre2(tc.ctx.stream, nans<float>(n));
       cuda::bias_activation_backward(tc.ctx, a, e.outer, e.channels, e.inner, gy.get(), gdy.get(),
                                      gdpre2.get(), nullptr);
       EXPECT_EQ(first_difference(gdpre2.host(), dpre), -1) << "dpre without db";
 
       // In place: dpre == dy.
-      DeviceVector<float> g(dy), gdb3(nans<float>(e.channels));
+      DeviceVector<float> g(tc.ctx.stream, dy), gdb3(tc.ctx.stream, nans<float>(e.channels));
       cuda::bias_activation_backward(tc.ctx, a, e.outer, e.channels, e.inner, gy.get(), g.get(), g.get(),
                                      gdb3.get());
       EXPECT_EQ(first_difference(g.host(), dpre), -1) << "in-place dpre";
@@ -194,7 +194,7 @@ TEST(CudaBiasActivation, ForwardOpsSkipANullBias) {
     std::vector<double> want(s.n * s.m);
     const auto xd = test::widen(x), wd = test::widen(w);
     dense_forward_ref<double>(s, xd.data(), wd.data(), nullptr, want.data());
-    DeviceVector<float> gx(x), gw(w), gb(b), gy0(nans<float>(s.n * s.m)), gyb(nans<float>(s.n * s.m));
+    DeviceVector<float> gx(tc.ctx.stream, x), gw(tc.ctx.stream, w), gb(tc.ctx.stream, b), gy0(tc.ctx.stream, nans<float>(s.n * s.m)), gyb(tc.ctx.stream, nans<float>(s.n * s.m));
     cuda::dense_forward(tc.ctx, s, gx.get(), gw.get(), nullptr, gy0.get());
     cuda::dense_forward(tc.ctx, s, gx.get(), gw.get(), gb.get(), gyb.get());
     const auto y0 = gy0.host();
@@ -213,13 +213,13 @@ TEST(CudaBiasActivation, ForwardOpsSkipANullBias) {
   for (bool im2col : {false, true}) {
     SCOPED_TRACE(im2col ? "conv2d im2col" : std::string("conv2d dispatch: ") + cuda::conv2d_implementation());
     const size_t bytes = im2col ? cuda::conv2d_im2col_workspace_bytes(conv) : cuda::conv2d_workspace_bytes(tc.ctx, conv);
-    DeviceVector<uint8_t> ws(std::max<size_t>(bytes, 1), 0xFF);
-    DeviceVector<float> gx(cx), gw(cw), gb(cb), gy0(nans<float>(cy)), gyb(nans<float>(cy));
+    DeviceVector<uint8_t> ws(tc.ctx.stream, std::max<size_t>(bytes, 1), 0xFF);
+    DeviceVector<float> gx(tc.ctx.stream, cx), gw(tc.ctx.stream, cw), gb(tc.ctx.stream, cb), gy0(tc.ctx.stream, nans<float>(cy)), gyb(tc.ctx.stream, nans<float>(cy));
     auto run = [&](const float* bias, float* out) {
       if (im2col) {
         cuda::conv2d_im2col_forward(tc.ctx, conv, gx.get(), gw.get(), bias, out, ws.get());
       } else {
-        cuda::conv2d_forward(tc.ctx, conv, gx.get(), gw.get(), bias, out, ws.get());
+        cuda::conv2d_forward(tc.ctx, conv, gx.get(), gw.get(), bias, out, ws.workspace());
       }
     };
     run(nullptr, gy0.get());
@@ -237,8 +237,8 @@ TEST(CudaBiasActivation, ForwardOpsSkipANullBias) {
     std::vector<double> want(ys), work(lc2d_workspace_elems(s));
     const auto xd = test::widen(x), wd = test::widen(w);
     lc2d_forward_ref<double>(s, xd.data(), wd.data(), nullptr, want.data(), work.data());
-    DeviceVector<uint8_t> ws(cuda::lc2d_workspace_bytes(s), 0xFF);
-    DeviceVector<float> gx(x), gw(w), gb(b), gy0(nans<float>(ys)), gyb(nans<float>(ys));
+    DeviceVector<uint8_t> ws(tc.ctx.stream, cuda::lc2d_workspace_bytes(s), 0xFF);
+    DeviceVector<float> gx(tc.ctx.stream, x), gw(tc.ctx.stream, w), gb(tc.ctx.stream, b), gy0(tc.ctx.stream, nans<float>(ys)), gyb(tc.ctx.stream, nans<float>(ys));
     cuda::lc2d_forward(tc.ctx, s, gx.get(), gw.get(), nullptr, gy0.get(), ws.get());
     cuda::lc2d_forward(tc.ctx, s, gx.get(), gw.get(), gb.get(), gyb.get(), ws.get());
     const auto y0 = gy0.host();
@@ -278,9 +278,9 @@ TEST(CudaBiasActivation, FusedAndUnfusedNetworksAgree) {
       net.initialize(InitScheme::HeUniform, 5);
       write_floats(be, net.input(), test::random_floats(kBatch * in.numel(), 17), "input");
       const std::vector<int32_t> labels = {0, 3, 9, 1, 7, 3};
-      DeviceVector<int32_t> glabels(labels);
-      DeviceVector<double> loss(1, 0.0);
-      DeviceVector<int64_t> correct(1, 0);
+      DeviceVector<int32_t> glabels(be.context().stream, labels);
+      DeviceVector<double> loss(be.context().stream, 1, 0.0);
+      DeviceVector<int64_t> correct(be.context().stream, 1, 0);
       net.forward(kBatch, true, 3, 99);
       SoftmaxXentShape s;
       s.n = kBatch;

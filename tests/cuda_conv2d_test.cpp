@@ -101,19 +101,19 @@ size_t workspace_bytes(cuda::Context& ctx, const Conv2dShape& s, Impl i) {
                              : cuda::conv2d_im2col_workspace_bytes(s, max_chunk(i));
 }
 void forward(cuda::Context& ctx, const Conv2dShape& s, Impl i, const float* x, const float* w,
-             const float* b, float* y, void* ws) {
+             const float* b, float* y, Workspace ws) {
   if (i == Impl::Dispatch) {
     cuda::conv2d_forward(ctx, s, x, w, b, y, ws);
   } else {
-    cuda::conv2d_im2col_forward(ctx, s, x, w, b, y, ws, max_chunk(i));
+    cuda::conv2d_im2col_forward(ctx, s, x, w, b, y, ws.data, max_chunk(i));
   }
 }
 void backward(cuda::Context& ctx, const Conv2dShape& s, Impl i, const float* x, const float* w,
-              const float* dy, float* dx, float* dw, float* db, void* ws) {
+              const float* dy, float* dx, float* dw, float* db, Workspace ws) {
   if (i == Impl::Dispatch) {
     cuda::conv2d_backward(ctx, s, x, w, dy, dx, dw, db, ws);
   } else {
-    cuda::conv2d_im2col_backward(ctx, s, x, w, dy, dx, dw, db, ws, max_chunk(i));
+    cuda::conv2d_im2col_backward(ctx, s, x, w, dy, dx, dw, db, ws.data, max_chunk(i));
   }
 }
 
@@ -124,12 +124,12 @@ void check_against_reference(test::CudaTestContext& tc, const Conv2dShape& s, co
   cuda::Context& ctx = tc.ctx;
   // Exactly the advertised workspace, every byte 0xFF (a float NaN): reading it before writing it,
   // or needing more of it, shows up as NaN outputs (or, under compute-sanitizer, as an error).
-  DeviceVector<uint8_t> ws(workspace_bytes(ctx, s, i), 0xFF);
-  DeviceVector<float> x(t.x), w(t.w), b(t.b), dy(t.dy);
-  DeviceVector<float> y(nans<float>(t.y.size())), dx(nans<float>(t.dx.size()));
-  DeviceVector<float> dw(nans<float>(t.dw.size())), db(nans<float>(t.db.size()));
-  forward(ctx, s, i, x.get(), w.get(), b.get(), y.get(), ws.get());
-  backward(ctx, s, i, x.get(), w.get(), dy.get(), dx.get(), dw.get(), db.get(), ws.get());
+  DeviceVector<uint8_t> ws(ctx.stream, workspace_bytes(ctx, s, i), 0xFF);
+  DeviceVector<float> x(ctx.stream, t.x), w(ctx.stream, t.w), b(ctx.stream, t.b), dy(ctx.stream, t.dy);
+  DeviceVector<float> y(ctx.stream, nans<float>(t.y.size())), dx(ctx.stream, nans<float>(t.dx.size()));
+  DeviceVector<float> dw(ctx.stream, nans<float>(t.dw.size())), db(ctx.stream, nans<float>(t.db.size()));
+  forward(ctx, s, i, x.get(), w.get(), b.get(), y.get(), ws.workspace());
+  backward(ctx, s, i, x.get(), w.get(), dy.get(), dx.get(), dw.get(), db.get(), ws.workspace());
   const auto gy = y.host(), gdx = dx.host(), gdw = dw.host(), gdb = db.host();
   const int64_t ohw = s.oh() * s.ow();
   expect_finite_nonzero(gy, "y");
@@ -142,8 +142,8 @@ void check_against_reference(test::CudaTestContext& tc, const Conv2dShape& s, co
   expect_float_close(gdb, t.db, s.n * ohw, "db");
 
   // nullptr dx and db are skipped; dw is still overwritten.
-  DeviceVector<float> dw2(nans<float>(t.dw.size()));
-  backward(ctx, s, i, x.get(), w.get(), dy.get(), nullptr, dw2.get(), nullptr, ws.get());
+  DeviceVector<float> dw2(ctx.stream, nans<float>(t.dw.size()));
+  backward(ctx, s, i, x.get(), w.get(), dy.get(), nullptr, dw2.get(), nullptr, ws.workspace());
   const auto gdw2 = dw2.host();
   expect_finite_nonzero(gdw2, "dw (dx, db skipped)");
   expect_float_close(gdw2, t.dw, s.n * ohw, "dw (dx, db skipped)");
@@ -177,15 +177,15 @@ void run_plan_cache() {
   std::cout << "[ plan     ] " << plan << std::endl;
 
   const Tensors t = make_reference(s);
-  DeviceVector<uint8_t> ws(ws_first, 0xFF);
-  DeviceVector<float> x(t.x), w(t.w), b(t.b), dy(t.dy);
+  DeviceVector<uint8_t> ws(ctx.stream, ws_first, 0xFF);
+  DeviceVector<float> x(ctx.stream, t.x), w(ctx.stream, t.w), b(ctx.stream, t.b), dy(ctx.stream, t.dy);
   std::vector<std::vector<float>> ys, dxs, dws;
   for (int rep = 0; rep < 2; ++rep) {
-    DeviceVector<float> y(nans<float>(t.y.size())), dx(nans<float>(t.dx.size())),
-        dw(nans<float>(t.dw.size())), db(nans<float>(t.db.size()));
-    cuda::conv2d_forward(ctx, s, x.get(), w.get(), b.get(), y.get(), ws.get());
+    DeviceVector<float> y(ctx.stream, nans<float>(t.y.size())), dx(ctx.stream, nans<float>(t.dx.size())),
+        dw(ctx.stream, nans<float>(t.dw.size())), db(ctx.stream, nans<float>(t.db.size()));
+    cuda::conv2d_forward(ctx, s, x.get(), w.get(), b.get(), y.get(), ws.workspace());
     cuda::conv2d_backward(ctx, s, x.get(), w.get(), dy.get(), dx.get(), dw.get(), db.get(),
-                          ws.get());
+                          ws.workspace());
     ys.push_back(y.host());
     dxs.push_back(dx.host());
     dws.push_back(dw.host());
@@ -194,16 +194,54 @@ void run_plan_cache() {
   EXPECT_EQ(cuda::conv2d_plan_cache_size(), after_first);
   EXPECT_EQ(cuda::conv2d_workspace_bytes(ctx, s), ws_first);
   EXPECT_EQ(cuda::conv2d_plan_description(ctx, s), plan);
-  // Same plan, same inputs: forward is bit-identical; so is backward unless the plan says it had
-  // to take a non-deterministic algorithm.
+  // Same plan, same inputs: bit-identical results (plans take deterministic algorithms only).
   expect_finite_nonzero(ys[0], "y");
   EXPECT_EQ(bits_of(ys[0]), bits_of(ys[1])) << "forward differs between two calls";
   expect_float_close(ys[1], t.y, s.c * s.kh * s.kw + 1, "y (second call)");
-  if (plan.find("non-deterministic") == std::string::npos) {
-    EXPECT_EQ(bits_of(dxs[0]), bits_of(dxs[1])) << "backward-data differs between two calls";
-    EXPECT_EQ(bits_of(dws[0]), bits_of(dws[1])) << "backward-filter differs between two calls";
-  }
+  EXPECT_EQ(bits_of(dxs[0]), bits_of(dxs[1])) << "backward-data differs between two calls";
+  EXPECT_EQ(bits_of(dws[0]), bits_of(dws[1])) << "backward-filter differs between two calls";
   expect_float_close(dws[1], t.dw, s.n * s.oh() * s.ow(), "dw (second call)");
+}
+
+// The workspace is sized once for the largest batch; every smaller batch (the short last batch,
+// evaluation tails) runs inside exactly that many bytes, pre-filled with NaN, and still matches the
+// reference (under compute-sanitizer memcheck an overrun is an error). A capacity too small even for
+// the im2col path of one sample throws instead of writing past the buffer.
+void run_smaller_batches_in_the_max_batch_workspace() {
+  test::CudaTestContext tc;
+  cuda::Context& ctx = tc.ctx;
+  for (const Conv2dShape& conv : {Conv2dShape{256, 32, 26, 26, 64, 3, 3, 1, 0}, Conv2dShape{256, 1, 28, 28, 32, 3, 3, 1, 0}}) {
+    const size_t capacity = cuda::conv2d_workspace_bytes(ctx, conv);
+    std::cout << "[ plan     ] max batch: " << cuda::conv2d_plan_description(ctx, conv) << std::endl;
+    DeviceVector<uint8_t> ws(ctx.stream, capacity, 0xFF);
+    for (int64_t n : {int64_t{1}, int64_t{37}, int64_t{100}, conv.n - 1}) {
+      Conv2dShape s = conv;
+      s.n = n;
+      SCOPED_TRACE(shape_str(s) + " in " + std::to_string(capacity) + " bytes");
+      std::cout << "[ plan     ] batch " << n << ": " << cuda::conv2d_plan_description(ctx, s) << std::endl;
+      const Tensors t = make_reference(s);
+      DeviceVector<float> x(ctx.stream, t.x), w(ctx.stream, t.w), b(ctx.stream, t.b), dy(ctx.stream, t.dy);
+      DeviceVector<float> y(ctx.stream, nans<float>(t.y.size())), dx(ctx.stream, nans<float>(t.dx.size()));
+      DeviceVector<float> dw(ctx.stream, nans<float>(t.dw.size())), db(ctx.stream, nans<float>(t.db.size()));
+      cuda::conv2d_forward(ctx, s, x.get(), w.get(), b.get(), y.get(), ws.workspace());
+      cuda::conv2d_backward(ctx, s, x.get(), w.get(), dy.get(), dx.get(), dw.get(), db.get(), ws.workspace());
+      expect_float_close(y.host(), t.y, s.c * s.kh * s.kw + 1, "y");
+      expect_float_close(dx.host(), t.dx, s.f * s.kh * s.kw, "dx");
+      expect_float_close(dw.host(), t.dw, s.n * s.oh() * s.ow(), "dw");
+    }
+  }
+  const Conv2dShape big{8, 32, 26, 26, 64, 3, 3, 1, 0};
+  DeviceVector<uint8_t> tiny(ctx.stream, 16, 0xFF);
+  DeviceVector<float> x(ctx.stream, 8 * 32 * 26 * 26), w(ctx.stream, 64 * 32 * 9), y(ctx.stream, 8 * 64 * 24 * 24);
+  // A 16-byte workspace: cuDNN may have a workspace-free algorithm (then it runs); if it has none,
+  // the im2col columns of one sample (about 650 KB) cannot fit, and the call must throw.
+  try {
+    cuda::conv2d_forward(ctx, big, x.get(), w.get(), nullptr, y.get(), tiny.workspace());
+    const std::string plan = cuda::conv2d_plan_description(ctx, big);
+    EXPECT_EQ(plan.find("im2col"), std::string::npos) << "ran im2col in 16 bytes: " << plan;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("16 bytes"), std::string::npos) << e.what();
+  }
 }
 
 #endif  // GD_HAVE_CUDA
@@ -231,6 +269,15 @@ TEST(CudaConv2d, Im2colPathInSeveralChunksMatchesReference) {
   GD_SKIP_WITHOUT_CUDA();
 #ifdef GD_HAVE_CUDA
   run_matches_reference(Impl::Im2colChunks);
+#else
+  GTEST_SKIP() << "built without CUDA";
+#endif
+}
+
+TEST(CudaConv2d, SmallerBatchesRunWithinTheWorkspaceSizedForTheLargest) {
+  GD_SKIP_WITHOUT_CUDA();
+#ifdef GD_HAVE_CUDA
+  run_smaller_batches_in_the_max_batch_workspace();
 #else
   GTEST_SKIP() << "built without CUDA";
 #endif
@@ -268,10 +315,10 @@ TEST(CudaConv2d, RejectsBadShapesBeforeTouchingTheDevice) {
   const Conv2dShape zero_stride{1, 1, 4, 4, 1, 3, 3, 0, 0};
   EXPECT_THROW(cuda::conv2d_workspace_bytes(ctx, too_big_kernel), ShapeError);
   EXPECT_THROW(cuda::conv2d_im2col_workspace_bytes(zero_stride), ShapeError);
-  EXPECT_THROW(cuda::conv2d_forward(ctx, zero_stride, &dummy, &dummy, &dummy, &dummy, &dummy),
+  EXPECT_THROW(cuda::conv2d_forward(ctx, zero_stride, &dummy, &dummy, &dummy, &dummy, Workspace{&dummy, 4}),
                ShapeError);
   EXPECT_THROW(cuda::conv2d_backward(ctx, too_big_kernel, &dummy, &dummy, &dummy, nullptr, &dummy,
-                                     nullptr, &dummy),
+                                     nullptr, Workspace{&dummy, 4}),
                ShapeError);
 #else
   GTEST_SKIP() << "built without CUDA";

@@ -60,9 +60,9 @@ void run_matches_reference() {
     dense_backward_ref<double>(s, xd.data(), wd.data(), dyd.data(), dx_ref.data(), dw_ref.data(),
                                db_ref.data());
 
-    DeviceVector<float> gx(x), gw(w), gb(b), gdy(dy);
-    DeviceVector<float> gy(nans<float>(c.n * c.m)), gdx(nans<float>(c.n * c.k));
-    DeviceVector<float> gdw(nans<float>(c.m * c.k)), gdb(nans<float>(c.m));
+    DeviceVector<float> gx(tc.ctx.stream, x), gw(tc.ctx.stream, w), gb(tc.ctx.stream, b), gdy(tc.ctx.stream, dy);
+    DeviceVector<float> gy(tc.ctx.stream, nans<float>(c.n * c.m)), gdx(tc.ctx.stream, nans<float>(c.n * c.k));
+    DeviceVector<float> gdw(tc.ctx.stream, nans<float>(c.m * c.k)), gdb(tc.ctx.stream, nans<float>(c.m));
     cuda::dense_forward(tc.ctx, s, gx.get(), gw.get(), gb.get(), gy.get());
     cuda::dense_backward(tc.ctx, s, gx.get(), gw.get(), gdy.get(), gdx.get(), gdw.get(), gdb.get());
 
@@ -77,7 +77,7 @@ void run_matches_reference() {
     expect_float_close(db, db_ref, c.n, "db");
 
     // nullptr dx and db are skipped; dw is still overwritten (over the NaNs put back here).
-    DeviceVector<float> gdw2(nans<float>(c.m * c.k));
+    DeviceVector<float> gdw2(tc.ctx.stream, nans<float>(c.m * c.k));
     cuda::dense_backward(tc.ctx, s, gx.get(), gw.get(), gdy.get(), nullptr, gdw2.get(), nullptr);
     const auto dw2 = gdw2.host();
     expect_finite_nonzero(dw2, "dw (dx, db skipped)");

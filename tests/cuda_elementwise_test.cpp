@@ -70,7 +70,7 @@ TEST(CudaActivation, ForwardMatchesReference) {
       const auto x = inputs(n, 100 + n);
       std::vector<float> want(n);
       activation_forward_ref<float>(a, n, x.data(), want.data());
-      test::DeviceVector<float> dx(x), dy(test::nans<float>(n));
+      test::DeviceVector<float> dx(tc.ctx.stream, x), dy(tc.ctx.stream, test::nans<float>(n));
       cuda::activation_forward(tc.ctx, a, n, dx.get(), dy.get());
       const auto got = dy.host();
       if (a == Activation::ReLU) {
@@ -90,7 +90,7 @@ TEST(CudaActivation, ForwardInPlace) {
   const auto x = inputs(n, 7);
   std::vector<float> want(n);
   activation_forward_ref<float>(Activation::Tanh, n, x.data(), want.data());
-  test::DeviceVector<float> d(x);
+  test::DeviceVector<float> d(tc.ctx.stream, x);
   cuda::activation_forward(tc.ctx, Activation::Tanh, n, d.get(), d.get());
   expect_near_rel(d.host(), want, kActTol, "in-place tanh");
 }
@@ -107,7 +107,7 @@ TEST(CudaActivation, BackwardMatchesReference) {
       std::vector<float> y(n), want(n);
       activation_forward_ref<float>(a, n, x.data(), y.data());
       activation_backward_ref<float>(a, n, x.data(), y.data(), g.data(), want.data());
-      test::DeviceVector<float> dx(x), dyv(y), dg(g), dout(test::nans<float>(n));
+      test::DeviceVector<float> dx(tc.ctx.stream, x), dyv(tc.ctx.stream, y), dg(tc.ctx.stream, g), dout(tc.ctx.stream, test::nans<float>(n));
       cuda::activation_backward(tc.ctx, a, n, dx.get(), dyv.get(), dg.get(), dout.get());
       const auto got = dout.host();
       if (a == Activation::ReLU) {
@@ -123,7 +123,7 @@ TEST(CudaActivation, BackwardMatchesReference) {
 TEST(CudaActivation, RejectsNegativeCount) {
   GD_SKIP_WITHOUT_CUDA();
   test::CudaTestContext tc;
-  test::DeviceVector<float> d(4);
+  test::DeviceVector<float> d(tc.ctx.stream, 4);
   EXPECT_THROW(cuda::activation_forward(tc.ctx, Activation::ReLU, -1, d.get(), d.get()), ShapeError);
 }
 
@@ -155,7 +155,7 @@ TEST(CudaDropout, ForwardAndBackwardAreBitIdenticalToReference) {
       std::vector<float> want(n), want_back(n);
       dropout_forward_ref<float>(d, n, x.data(), want.data());
       dropout_backward_ref<float>(d, n, x.data(), want_back.data());
-      test::DeviceVector<float> dx(x), dy(test::nans<float>(n)), dback(test::nans<float>(n));
+      test::DeviceVector<float> dx(tc.ctx.stream, x), dy(tc.ctx.stream, test::nans<float>(n)), dback(tc.ctx.stream, test::nans<float>(n));
       cuda::dropout_forward(tc.ctx, d, n, dx.get(), dy.get());
       cuda::dropout_backward(tc.ctx, d, n, dx.get(), dback.get());
       const auto got = dy.host();
@@ -179,12 +179,12 @@ TEST(CudaDropout, InPlaceAndZeroRate) {
   const DropoutParams d = dropout_params(0.4f, 77, 2, 9);
   std::vector<float> want(n);
   dropout_forward_ref<float>(d, n, x.data(), want.data());
-  test::DeviceVector<float> inplace(x);
+  test::DeviceVector<float> inplace(tc.ctx.stream, x);
   cuda::dropout_forward(tc.ctx, d, n, inplace.get(), inplace.get());
   EXPECT_EQ(bits_of(inplace.host()), bits_of(want));
 
   // p == 0 copies.
-  test::DeviceVector<float> src(x), dst(test::nans<float>(n));
+  test::DeviceVector<float> src(tc.ctx.stream, x), dst(tc.ctx.stream, test::nans<float>(n));
   cuda::dropout_forward(tc.ctx, dropout_params(0.0f, 1, 1, 1), n, src.get(), dst.get());
   EXPECT_EQ(bits_of(dst.host()), bits_of(x));
 
@@ -201,13 +201,13 @@ TEST(CudaReduce, SumSquaresMatchesDoubleSumAndIsDeterministic) {
     const auto x = inputs(n, 500 + n, -3.0, 3.0);
     double want = 0.0;
     for (float v : x) want += static_cast<double>(v) * v;
-    test::DeviceVector<float> d(x);
+    test::DeviceVector<float> d(tc.ctx.stream, x);
     const double got = cuda::sum_squares(tc.ctx, n, d.get());
     EXPECT_GT(got, 0.0);
     EXPECT_LE(std::abs(got - want), 2.0 * static_cast<double>(n) * std::numeric_limits<double>::epsilon() * want);
     EXPECT_EQ(got, cuda::sum_squares(tc.ctx, n, d.get())) << "sum_squares must be deterministic";
   }
-  test::DeviceVector<float> empty(1);
+  test::DeviceVector<float> empty(tc.ctx.stream, 1);
   EXPECT_EQ(cuda::sum_squares(tc.ctx, 0, empty.get()), 0.0);
 }
 
@@ -219,11 +219,11 @@ TEST(CudaReduce, ScaleAndFillAreExact) {
     const auto x = inputs(n, 600 + n);
     std::vector<float> want(x);
     for (float& v : want) v *= 0.37f;  // one IEEE multiply per element on both sides
-    test::DeviceVector<float> d(x);
+    test::DeviceVector<float> d(tc.ctx.stream, x);
     cuda::scale(tc.ctx, n, 0.37f, d.get());
     EXPECT_EQ(d.host(), want);
 
-    test::DeviceVector<float> f(test::nans<float>(n));
+    test::DeviceVector<float> f(tc.ctx.stream, test::nans<float>(n));
     cuda::fill(tc.ctx, f.get(), n, -2.5f);
     EXPECT_EQ(f.host(), std::vector<float>(n, -2.5f));
   }

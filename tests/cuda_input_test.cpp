@@ -52,15 +52,15 @@ TEST(CudaInput, GatherImagesAndLabelsMatchCpuBackend) {
   for (int64_t row : {784, 257}) {
     const auto images = random_bytes(static_cast<size_t>(num_images * row), 11 + row);
     const auto labels = random_bytes(static_cast<size_t>(num_images), 12);
-    test::DeviceVector<uint8_t> dimages(images), dlabels(labels);
+    test::DeviceVector<uint8_t> dimages(tc.ctx.stream, images), dlabels(tc.ctx.stream, labels);
     for (int64_t n : kBatches) {
       for (const auto& ms : {std::pair<float, float>{0.1307f, 0.3081f}, std::pair<float, float>{0.0f, 1.0f}}) {
         SCOPED_TRACE("row=" + std::to_string(row) + " n=" + std::to_string(n) + " mean=" + std::to_string(ms.first));
         const auto idx = random_indices(n, num_images, 100 + n);
         std::vector<float> want(static_cast<size_t>(n * row));
         cpu.gather_images_u8(n, row, images.data(), idx.data(), ms.first, ms.second, want.data());
-        test::DeviceVector<int32_t> didx(idx);
-        test::DeviceVector<float> dst(test::nans<float>(want.size()));
+        test::DeviceVector<int32_t> didx(tc.ctx.stream, idx);
+        test::DeviceVector<float> dst(tc.ctx.stream, test::nans<float>(want.size()));
         cuda::gather_images_u8(tc.ctx, n, row, dimages.get(), didx.get(), ms.first, ms.second, dst.get());
         const auto got = dst.host();
         const double a = 1.0 / (255.0 * ms.second), b = -ms.first / ms.second;
@@ -74,7 +74,7 @@ TEST(CudaInput, GatherImagesAndLabelsMatchCpuBackend) {
 
         std::vector<int32_t> want_labels(static_cast<size_t>(n));
         cpu.gather_labels_u8(n, labels.data(), idx.data(), want_labels.data());
-        test::DeviceVector<int32_t> dl(static_cast<size_t>(n), int32_t{-1});
+        test::DeviceVector<int32_t> dl(tc.ctx.stream, static_cast<size_t>(n), int32_t{-1});
         cuda::gather_labels_u8(tc.ctx, n, dlabels.get(), didx.get(), dl.get());
         EXPECT_EQ(dl.host(), want_labels);
       }
@@ -89,7 +89,7 @@ TEST(CudaInput, NormalizeIsExact) {
   CpuBackend cpu;
   for (int64_t n : {1, 33, 257, 100003}) {
     auto x = test::to_float(test::random_vector(static_cast<size_t>(n), 30 + n, 0.0, 1.0));
-    test::DeviceVector<float> d(x);
+    test::DeviceVector<float> d(tc.ctx.stream, x);
     cpu.normalize(n, 0.1307f, 0.3081f, x.data());
     cuda::normalize(tc.ctx, n, 0.1307f, 0.3081f, d.get());
     EXPECT_EQ(d.host(), x) << "n=" << n;
@@ -132,8 +132,8 @@ TEST(CudaAugment, MatchesReference) {
         const AugmentParams p = augment_params(5 + n);
         std::vector<float> want(x.size());
         augment_affine_ref<float>(p, n, dm.c, dm.h, dm.w, x.data(), want.data(), with_ids ? ids.data() : nullptr);
-        test::DeviceVector<float> dx(x), dy(test::nans<float>(x.size()));
-        test::DeviceVector<int32_t> did(ids);
+        test::DeviceVector<float> dx(tc.ctx.stream, x), dy(tc.ctx.stream, test::nans<float>(x.size()));
+        test::DeviceVector<int32_t> did(tc.ctx.stream, ids);
         cuda::augment_affine(tc.ctx, p, n, dm.c, dm.h, dm.w, dx.get(), dy.get(), with_ids ? did.get() : nullptr);
         const auto got = dy.host();
         const double tol = 8 * kEpsF * static_cast<double>(dm.h + dm.w) + 8 * kEpsF;
@@ -156,7 +156,7 @@ TEST(CudaAugment, ZeroRangesAreTheIdentity) {
   p.max_shift = p.max_rotate_deg = p.max_scale = p.max_shear = 0.0f;
   const int64_t n = 33, c = 1, h = 28, w = 28;
   const auto x = test::to_float(test::random_vector(static_cast<size_t>(n * c * h * w), 3, -1.0, 1.0));
-  test::DeviceVector<float> dx(x), dy(test::nans<float>(x.size()));
+  test::DeviceVector<float> dx(tc.ctx.stream, x), dy(tc.ctx.stream, test::nans<float>(x.size()));
   cuda::augment_affine(tc.ctx, p, n, c, h, w, dx.get(), dy.get(), nullptr);
   EXPECT_EQ(dy.host(), x);
   EXPECT_THROW(cuda::augment_affine(tc.ctx, p, n, c, h, w, dx.get(), dx.get(), nullptr), ShapeError);

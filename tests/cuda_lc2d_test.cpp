@@ -77,12 +77,12 @@ void check_shape(test::CudaTestContext& tc, const Lc2dShape& s) {
                             db_ref.data(), work.data());
 
   // Exactly the advertised workspace, every byte 0xFF (a float NaN).
-  DeviceVector<uint8_t> gws(cuda::lc2d_workspace_bytes(s), 0xFF);
-  DeviceVector<float> gx(x), gw(w), gb(b), gdy(dy);
+  DeviceVector<uint8_t> gws(tc.ctx.stream, cuda::lc2d_workspace_bytes(s), 0xFF);
+  DeviceVector<float> gx(tc.ctx.stream, x), gw(tc.ctx.stream, w), gb(tc.ctx.stream, b), gdy(tc.ctx.stream, dy);
   std::vector<std::vector<float>> runs_dx, runs_dw;
   for (int rep = 0; rep < 2; ++rep) {
-    DeviceVector<float> gy(nans<float>(ys)), gdx(nans<float>(xs)), gdw(nans<float>(ws)),
-        gdb(nans<float>(bs));
+    DeviceVector<float> gy(tc.ctx.stream, nans<float>(ys)), gdx(tc.ctx.stream, nans<float>(xs)), gdw(tc.ctx.stream, nans<float>(ws)),
+        gdb(tc.ctx.stream, nans<float>(bs));
     cuda::lc2d_forward(tc.ctx, s, gx.get(), gw.get(), gb.get(), gy.get(), gws.get());
     cuda::lc2d_backward(tc.ctx, s, gx.get(), gw.get(), gdy.get(), gdx.get(), gdw.get(), gdb.get(),
                         gws.get());
@@ -103,7 +103,7 @@ void check_shape(test::CudaTestContext& tc, const Lc2dShape& s) {
   EXPECT_EQ(bits_of(runs_dw[0]), bits_of(runs_dw[1])) << "dw differs between two runs";
 
   // nullptr dx and db are skipped; dw is still overwritten.
-  DeviceVector<float> gdw2(nans<float>(ws));
+  DeviceVector<float> gdw2(tc.ctx.stream, nans<float>(ws));
   cuda::lc2d_backward(tc.ctx, s, gx.get(), gw.get(), gdy.get(), nullptr, gdw2.get(), nullptr,
                       gws.get());
   const auto dw2 = gdw2.host();

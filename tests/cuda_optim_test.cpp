@@ -57,14 +57,14 @@ struct OptState {
 
 // Applies `cpu` to the host copy and `gpu` to the device copy for kSteps steps with fresh gradients,
 // comparing parameters and both state buffers after every step.
-void compare_steps(int64_t n, const char* what,
+void compare_steps(cudaStream_t stream, int64_t n, const char* what,
                    const std::function<void(int step, OptState& h, const std::vector<float>& g)>& cpu,
                    const std::function<void(int step, float* p, const float* g, float* s1, float* s2)>& gpu) {
   OptState h{rand_floats(n, 1 + n, -1.0, 1.0), std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f)};
-  test::DeviceVector<float> dp(h.param), ds1(h.s1), ds2(h.s2);
+  test::DeviceVector<float> dp(stream, h.param), ds1(stream, h.s1), ds2(stream, h.s2);
   for (int step = 0; step < kSteps; ++step) {
     const auto g = rand_floats(n, 1000 * step + n, -0.5, 0.5);
-    test::DeviceVector<float> dg(g);
+    test::DeviceVector<float> dg(stream, g);
     cpu(step, h, g);
     gpu(step, dp.get(), dg.get(), ds1.get(), ds2.get());
     expect_state_close(dp.host(), h.param, step, what);
@@ -95,7 +95,7 @@ TEST(CudaOptim, SgdMatchesReference) {
       SCOPED_TRACE("sgd momentum=" + std::to_string(p.momentum) + " nesterov=" + std::to_string(p.nesterov) +
                    " wd=" + std::to_string(p.weight_decay) + " n=" + std::to_string(n));
       const bool mom = p.momentum > 0.0;
-      compare_steps(
+      compare_steps(tc.ctx.stream,
           n, "sgd",
           [&](int, OptState& h, const std::vector<float>& g) {
             sgd_update_ref<float>(p, n, h.param.data(), g.data(), mom ? h.s1.data() : nullptr);
@@ -117,7 +117,7 @@ TEST(CudaOptim, AdamAndAdamWMatchReference) {
       p.lr = 1e-2;
       p.weight_decay = 1e-2;
       p.decoupled = decoupled;
-      compare_steps(
+      compare_steps(tc.ctx.stream,
           n, decoupled ? "adamw" : "adam",
           [&](int step, OptState& h, const std::vector<float>& g) {
             AdamParams q = p;
@@ -144,7 +144,7 @@ TEST(CudaOptim, RmspropMatchesReference) {
       p.momentum = momentum;
       p.weight_decay = 1e-3;
       const bool mom = momentum > 0.0;
-      compare_steps(
+      compare_steps(tc.ctx.stream,
           n, "rmsprop",
           [&](int, OptState& h, const std::vector<float>& g) {
             rmsprop_update_ref<float>(p, n, h.param.data(), g.data(), h.s1.data(), mom ? h.s2.data() : nullptr);
@@ -160,7 +160,7 @@ TEST(CudaOptim, RmspropMatchesReference) {
 TEST(CudaOptim, RejectsBadArguments) {
   GD_SKIP_WITHOUT_CUDA();
   test::CudaTestContext tc;
-  test::DeviceVector<float> a(8), b(8);
+  test::DeviceVector<float> a(tc.ctx.stream, 8), b(tc.ctx.stream, 8);
   SgdParams sgd;
   sgd.momentum = 0.9;
   EXPECT_THROW(cuda::sgd_update(tc.ctx, sgd, 8, a.get(), b.get(), nullptr), Error);  // needs velocity

@@ -77,8 +77,8 @@ void check_max(test::CudaTestContext& tc, const Pool2dShape& s) {
   maxpool2d_forward_ref<float>(s, x.data(), y_ref.data(), am_ref.data());
   maxpool2d_backward_ref<float>(s, dy.data(), am_ref.data(), dx_ref.data());
 
-  DeviceVector<float> gx(x), gdy(dy), gy(nans<float>(ys)), gdx(nans<float>(xs));
-  DeviceVector<int32_t> gam(static_cast<size_t>(ys), -1);
+  DeviceVector<float> gx(tc.ctx.stream, x), gdy(tc.ctx.stream, dy), gy(tc.ctx.stream, nans<float>(ys)), gdx(tc.ctx.stream, nans<float>(xs));
+  DeviceVector<int32_t> gam(tc.ctx.stream, static_cast<size_t>(ys), -1);
   cuda::maxpool2d_forward(tc.ctx, s, gx.get(), gy.get(), gam.get());
   cuda::maxpool2d_backward(tc.ctx, s, gdy.get(), gam.get(), gdx.get());
   const auto y = gy.host(), dx = gdx.host();
@@ -100,7 +100,7 @@ void check_avg(test::CudaTestContext& tc, const Pool2dShape& s) {
   avgpool2d_forward_ref<double>(s, xd.data(), y_ref.data());
   avgpool2d_backward_ref<double>(s, dyd.data(), dx_ref.data());
 
-  DeviceVector<float> gx(x), gdy(dy), gy(nans<float>(ys)), gdx(nans<float>(xs));
+  DeviceVector<float> gx(tc.ctx.stream, x), gdy(tc.ctx.stream, dy), gy(tc.ctx.stream, nans<float>(ys)), gdx(tc.ctx.stream, nans<float>(xs));
   cuda::avgpool2d_forward(tc.ctx, s, gx.get(), gy.get());
   cuda::avgpool2d_backward(tc.ctx, s, gdy.get(), gdx.get());
   const auto y = gy.host(), dx = gdx.host();
@@ -143,8 +143,8 @@ TEST(CudaPool2d, MaxPoolOnContinuousInputs) {
   std::vector<float> y_ref(ys);
   std::vector<int32_t> am_ref(ys);
   maxpool2d_forward_ref<float>(s, x.data(), y_ref.data(), am_ref.data());
-  DeviceVector<float> gx(x), gy(nans<float>(ys));
-  DeviceVector<int32_t> gam(static_cast<size_t>(ys), -1);
+  DeviceVector<float> gx(tc.ctx.stream, x), gy(tc.ctx.stream, nans<float>(ys));
+  DeviceVector<int32_t> gam(tc.ctx.stream, static_cast<size_t>(ys), -1);
   cuda::maxpool2d_forward(tc.ctx, s, gx.get(), gy.get(), gam.get());
   EXPECT_EQ(gy.host(), y_ref);
   EXPECT_EQ(gam.host(), am_ref);

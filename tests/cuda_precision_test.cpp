@@ -215,10 +215,10 @@ void run_dense() {
                                e[2].energy.data(), e[3].energy.data());
   }
 
-  DeviceVector<float> gx(x), gw(w), gb(b), gdy(dy);
+  DeviceVector<float> gx(tc.ctx.stream, x), gw(tc.ctx.stream, w), gb(tc.ctx.stream, b), gdy(tc.ctx.stream, dy);
   check_modes(tc.ctx, "dense", e, [&](cuda::Context& ctx) {
-    DeviceVector<float> y(nans<float>(s.n * s.m)), dx(nans<float>(s.n * s.k));
-    DeviceVector<float> dw(nans<float>(s.m * s.k)), db(nans<float>(s.m));
+    DeviceVector<float> y(ctx.stream, nans<float>(s.n * s.m)), dx(ctx.stream, nans<float>(s.n * s.k));
+    DeviceVector<float> dw(ctx.stream, nans<float>(s.m * s.k)), db(ctx.stream, nans<float>(s.m));
     cuda::dense_forward(ctx, s, gx.get(), gw.get(), gb.get(), y.get());
     cuda::dense_backward(ctx, s, gx.get(), gw.get(), gdy.get(), dx.get(), dw.get(), db.get());
     return std::vector<std::vector<float>>{y.host(), dx.host(), dw.host(), db.host()};
@@ -310,14 +310,14 @@ void run_conv_dispatch() {
 
   std::vector<Expected> all = d.fwd;
   all.insert(all.end(), d.bwd.begin(), d.bwd.end());
-  DeviceVector<float> gx(d.x), gw(d.w), gb(d.b), gdy(d.dy);
+  DeviceVector<float> gx(tc.ctx.stream, d.x), gw(tc.ctx.stream, d.w), gb(tc.ctx.stream, d.b), gdy(tc.ctx.stream, d.dy);
   check_modes(tc.ctx, "conv2d", all, [&](cuda::Context& ctx) {
-    DeviceVector<uint8_t> ws(std::max<size_t>(cuda::conv2d_workspace_bytes(ctx, s), 1), 0xFF);
-    DeviceVector<float> y(nans<float>(all[0].value.size())), dx(nans<float>(all[1].value.size()));
-    DeviceVector<float> dw(nans<float>(all[2].value.size())), db(nans<float>(all[3].value.size()));
-    cuda::conv2d_forward(ctx, s, gx.get(), gw.get(), gb.get(), y.get(), ws.get());
+    DeviceVector<uint8_t> ws(ctx.stream, std::max<size_t>(cuda::conv2d_workspace_bytes(ctx, s), 1), 0xFF);
+    DeviceVector<float> y(ctx.stream, nans<float>(all[0].value.size())), dx(ctx.stream, nans<float>(all[1].value.size()));
+    DeviceVector<float> dw(ctx.stream, nans<float>(all[2].value.size())), db(ctx.stream, nans<float>(all[3].value.size()));
+    cuda::conv2d_forward(ctx, s, gx.get(), gw.get(), gb.get(), y.get(), ws.workspace());
     cuda::conv2d_backward(ctx, s, gx.get(), gw.get(), gdy.get(), dx.get(), dw.get(), db.get(),
-                          ws.get());
+                          ws.workspace());
     return std::vector<std::vector<float>>{y.host(), dx.host(), dw.host(), db.host()};
   });
 }
@@ -327,10 +327,10 @@ void run_conv_im2col() {
   test::CudaTestContext tc;
   const Conv2dShape& s = kConv;
   const ConvData d = make_conv_data(s);
-  DeviceVector<float> gx(d.x), gw(d.w), gb(d.b);
-  DeviceVector<uint8_t> ws(cuda::conv2d_im2col_workspace_bytes(s), 0xFF);
+  DeviceVector<float> gx(tc.ctx.stream, d.x), gw(tc.ctx.stream, d.w), gb(tc.ctx.stream, d.b);
+  DeviceVector<uint8_t> ws(tc.ctx.stream, cuda::conv2d_im2col_workspace_bytes(s), 0xFF);
   check_modes(tc.ctx, "conv2d im2col", d.fwd, [&](cuda::Context& ctx) {
-    DeviceVector<float> y(nans<float>(d.fwd[0].value.size()));
+    DeviceVector<float> y(ctx.stream, nans<float>(d.fwd[0].value.size()));
     cuda::conv2d_im2col_forward(ctx, s, gx.get(), gw.get(), gb.get(), y.get(), ws.get());
     return std::vector<std::vector<float>>{y.host()};
   });
@@ -360,10 +360,10 @@ void run_lc2d() {
   lc2d_forward_ref<double>(s, x2.data(), w2.data(), zero_bias.data(), e[0].energy.data(),
                            work.data());
 
-  DeviceVector<float> gx(x), gw(w), gb(b);
-  DeviceVector<uint8_t> gws(cuda::lc2d_workspace_bytes(s), 0xFF);
+  DeviceVector<float> gx(tc.ctx.stream, x), gw(tc.ctx.stream, w), gb(tc.ctx.stream, b);
+  DeviceVector<uint8_t> gws(tc.ctx.stream, cuda::lc2d_workspace_bytes(s), 0xFF);
   check_modes(tc.ctx, "lc2d", e, [&](cuda::Context& ctx) {
-    DeviceVector<float> y(nans<float>(ys));
+    DeviceVector<float> y(ctx.stream, nans<float>(ys));
     cuda::lc2d_forward(ctx, s, gx.get(), gw.get(), gb.get(), y.get(), gws.get());
     return std::vector<std::vector<float>>{y.host()};
   });

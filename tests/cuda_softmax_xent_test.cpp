@@ -57,10 +57,10 @@ struct XentResult {
 // Runs the CUDA launcher once on fresh device scalars initialised to (loss0, correct0).
 XentResult run_cuda(test::CudaTestContext& tc, const SoftmaxXentShape& s, const Batch& b, bool with_grad,
                     double loss0 = 0.0, int64_t correct0 = 0) {
-  test::DeviceVector<float> logits(b.logits), grad(test::nans<float>(b.logits.size()));
-  test::DeviceVector<int32_t> labels(b.labels);
-  test::DeviceVector<double> loss(std::vector<double>{loss0});
-  test::DeviceVector<int64_t> correct(std::vector<int64_t>{correct0});
+  test::DeviceVector<float> logits(tc.ctx.stream, b.logits), grad(tc.ctx.stream, test::nans<float>(b.logits.size()));
+  test::DeviceVector<int32_t> labels(tc.ctx.stream, b.labels);
+  test::DeviceVector<double> loss(tc.ctx.stream, std::vector<double>{loss0});
+  test::DeviceVector<int64_t> correct(tc.ctx.stream, std::vector<int64_t>{correct0});
   cuda::softmax_xent(tc.ctx, s, logits.get(), labels.get(), with_grad ? grad.get() : nullptr, loss.get(),
                      correct.get());
   XentResult r;
@@ -203,7 +203,7 @@ TEST(CudaSoftmax, MatchesReference) {
       const Batch b = make_batch(n, c, 1000 + 10 * n + c);
       std::vector<float> want(b.logits.size());
       softmax_ref<float>(n, c, b.logits.data(), want.data());
-      test::DeviceVector<float> logits(b.logits), probs(test::nans<float>(b.logits.size()));
+      test::DeviceVector<float> logits(tc.ctx.stream, b.logits), probs(tc.ctx.stream, test::nans<float>(b.logits.size()));
       cuda::softmax(tc.ctx, n, c, logits.get(), probs.get());
       const auto got = probs.host();
       for (size_t i = 0; i < want.size(); ++i)
@@ -226,9 +226,9 @@ TEST(CudaConfusion, MatchesCpuBackendAndAccumulates) {
       std::vector<int64_t> want(static_cast<size_t>(c * c), 0);
       cpu.confusion_accumulate(n, c, b.logits.data(), b.labels.data(), want.data());
       cpu.confusion_accumulate(n, c, b.logits.data(), b.labels.data(), want.data());
-      test::DeviceVector<float> logits(b.logits);
-      test::DeviceVector<int32_t> labels(b.labels);
-      test::DeviceVector<int64_t> conf(static_cast<size_t>(c * c), int64_t{0});
+      test::DeviceVector<float> logits(tc.ctx.stream, b.logits);
+      test::DeviceVector<int32_t> labels(tc.ctx.stream, b.labels);
+      test::DeviceVector<int64_t> conf(tc.ctx.stream, static_cast<size_t>(c * c), int64_t{0});
       cuda::confusion_accumulate(tc.ctx, n, c, logits.get(), labels.get(), conf.get());
       cuda::confusion_accumulate(tc.ctx, n, c, logits.get(), labels.get(), conf.get());
       const auto got = conf.host();

@@ -3,9 +3,13 @@
 // not run the work, replays read the counters as they are at replay time, and a forbidden call
 // (a host synchronisation) fails the recording with an error while leaving the backend usable; and
 // whole training runs (mlp with dropout, augmentation, clipping and Adam; cnn; lcnn; a short last
-// batch each epoch) give bit-identical histories and weights with and without the graph. Skips,
-// saying why, without a device.
+// batch each epoch) give bit-identical histories and weights with and without the graph, and
+// metrics.json says the graph was used (or why not, naming the layer that broke the recording).
+// Also: two runs with the same seed give identical histories; an allocation while recording fails
+// and a free is deferred past it. Skips, saying why, without a device.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -18,6 +22,7 @@
 #include "engine/model/spec.h"
 #include "engine/ops/dropout.h"
 #include "engine/optim/optimizer.h"
+#include "engine/train/atomic_file.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_io.h"
 #include "engine/train/trainer.h"
@@ -235,13 +240,12 @@ TrainConfig run_config(const std::string& arch, const std::string& out, bool gra
   return c;
 }
 
-void expect_graph_matches_eager(TrainConfig graph_cfg, TrainConfig eager_cfg) {
-  CudaBackend be;
-  MessageLog with, without;
-  const TrainResult a = train(graph_cfg, be, data(), with);
-  const TrainResult b = train(eager_cfg, be, data(), without);
-  EXPECT_TRUE(with.contains("recorded the training step as a CUDA graph")) << "the graph was not used";
-  EXPECT_FALSE(without.contains("CUDA graph"));
+nlohmann::json run_metrics(const TrainResult& r) {
+  return nlohmann::json::parse(read_file(r.run_dir + "/metrics.json"));
+}
+
+// Two runs' histories and checkpoints are bit-identical.
+void expect_identical_runs(const TrainResult& a, const TrainResult& b) {
   ASSERT_EQ(a.history.records().size(), b.history.records().size());
   for (size_t e = 0; e < a.history.records().size(); ++e) {
     const EpochRecord& x = a.history.records()[e];
@@ -257,6 +261,20 @@ void expect_graph_matches_eager(TrainConfig graph_cfg, TrainConfig eager_cfg) {
     EXPECT_TRUE(ca.arrays[i].values == cb.arrays[i].values) << ca.arrays[i].name;
   // Guard: training did something.
   EXPECT_LT(a.history.records().back().train_loss, a.history.records().front().train_loss);
+}
+
+void expect_graph_matches_eager(TrainConfig graph_cfg, TrainConfig eager_cfg) {
+  CudaBackend be;
+  MessageLog with, without;
+  const TrainResult a = train(graph_cfg, be, data(), with);
+  const TrainResult b = train(eager_cfg, be, data(), without);
+  // When the recording fails, the reason names the layer whose calls broke it.
+  const nlohmann::json graph = run_metrics(a).at("cuda_graph");
+  ASSERT_TRUE(graph.at("recorded").get<bool>()) << "the graph was not used: " << graph.dump();
+  EXPECT_TRUE(with.contains("recorded the training step as a CUDA graph"));
+  EXPECT_FALSE(without.contains("CUDA graph"));
+  EXPECT_EQ(run_metrics(b).at("cuda_graph").at("reason"), "turned off (--no-cuda-graph)");
+  expect_identical_runs(a, b);
 }
 
 TEST(CudaGraph, MlpWithDropoutAugmentClipAndAdamMatchesEagerBitForBit) {
@@ -278,6 +296,53 @@ TEST(CudaGraph, CnnMatchesEagerBitForBit) {
   GD_SKIP_WITHOUT_CUDA();
   test::TempDir dir("cuda-graph-cnn");
   expect_graph_matches_eager(run_config("cnn", dir.file("graph"), true), run_config("cnn", dir.file("eager"), false));
+}
+
+// Determinism: two runs with the same seed on the same GPU give the same bits (no atomics on
+// reported numbers, deterministic convolution algorithms), each in a fresh backend as a user's two
+// processes would be.
+TEST(CudaDeterminism, TwoRunsWithTheSameSeedGiveIdenticalHistories) {
+  GD_SKIP_WITHOUT_CUDA();
+  test::TempDir dir("cuda-determinism");
+  for (const char* arch : {"mlp", "cnn", "lcnn"}) {
+    for (bool graph : {true, false}) {
+      SCOPED_TRACE(std::string(arch) + (graph ? " graph" : " eager"));
+      TrainConfig c1 = run_config(arch, dir.file(std::string(arch) + (graph ? "-g1" : "-e1")), graph);
+      TrainConfig c2 = run_config(arch, dir.file(std::string(arch) + (graph ? "-g2" : "-e2")), graph);
+      MessageLog log1, log2;
+      TrainResult r1, r2;
+      {
+        CudaBackend be;
+        r1 = train(c1, be, data(), log1);
+      }
+      {
+        CudaBackend be;
+        r2 = train(c2, be, data(), log2);
+      }
+      expect_identical_runs(r1, r2);
+    }
+  }
+}
+
+TEST(CudaGraph, AnAllocationWhileRecordingFailsAndAFreeIsDeferred) {
+  GD_SKIP_WITHOUT_CUDA();
+  CudaBackend be;
+  EXPECT_TRUE(test::throws_with<Error>([&] { be.record([&] { (void)be.allocate(1024); }); },
+                                       {"while a CUDA graph is being recorded"}));
+  // A buffer dropped inside the recording is freed after it: the graph holds no free node, so
+  // replaying it twice is fine, and the memory is usable by the next allocation.
+  auto x = upload(be, std::vector<float>(64, 1.0f));
+  auto doomed = be.allocate(4096);
+  auto graph = be.record([&] {
+    be.scale(64, 2.0f, static_cast<float*>(x->data()));
+    doomed.reset();
+  });
+  ASSERT_NE(graph, nullptr);
+  graph->replay();
+  graph->replay();
+  auto after = be.allocate(4096);
+  EXPECT_EQ(download<float>(be, x->data(), 64), std::vector<float>(64, 4.0f));
+  EXPECT_EQ(download<float>(be, after->data(), 1)[0], 0.0f) << "allocations are zeroed";
 }
 
 TEST(CudaGraph, LcnnMatchesEagerBitForBit) {

@@ -78,9 +78,9 @@ class Backend {
                               float* dx, float* dw, float* db) = 0;
   virtual size_t conv2d_workspace_bytes(const Conv2dShape& s) = 0;
   virtual void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
-                              float* y, void* workspace) = 0;
+                              float* y, Workspace workspace) = 0;
   virtual void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy,
-                               float* dx, float* dw, float* db, void* workspace) = 0;
+                               float* dx, float* dw, float* db, Workspace workspace) = 0;
   virtual size_t lc2d_workspace_bytes(const Lc2dShape& s) = 0;
   virtual void lc2d_forward(const Lc2dShape& s, const float* x, const float* w, const float* b,
                             float* y, void* workspace) = 0;
@@ -157,6 +157,11 @@ class Backend {
   // the host. Returns nullptr when the backend does not record (the CPU: the caller then runs work()
   // itself every time); throws gd::Error when recording fails.
   virtual std::unique_ptr<RecordedWork> record(const std::function<void()>& work);
+  // True while record() runs `work`.
+  virtual bool recording() const { return false; }
+  // While recording: throws gd::Error naming `where` when the calls made so far have already broken
+  // the recording (so the caller can say which part of the work did). Otherwise does nothing.
+  virtual void check_recording(const std::string& /*where*/) {}
 };
 
 enum class DeviceRequest { Auto, CPU, CUDA };

@@ -93,20 +93,31 @@ size_t CpuBackend::conv2d_workspace_bytes(const Conv2dShape& s) {
                                                : conv2d_workspace_elems(s);
   return elems * sizeof(float);
 }
+// The caller's workspace must hold what this shape needs (a smaller batch needs at most as much).
+float* CpuBackend::conv2d_scratch(const Conv2dShape& s, Workspace ws) {
+  const size_t need = conv2d_workspace_bytes(s);
+  GD_CHECK_SHAPE(ws.bytes >= need && (ws.data || need == 0),
+                 "conv2d: workspace of " << ws.bytes << " bytes for x (" << s.n << "," << s.c << "," << s.h << ","
+                                         << s.w << ") f=" << s.f << " k=" << s.kh << "x" << s.kw << ", which needs "
+                                         << need);
+  return static_cast<float*>(ws.data);
+}
 void CpuBackend::conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
-                                float* y, void* ws) {
+                                float* y, Workspace workspace) {
+  float* ws = conv2d_scratch(s, workspace);
   if (conv2d_uses_winograd(s)) {
-    conv2d_forward_winograd(s, x, w, b, y, static_cast<float*>(ws));
+    conv2d_forward_winograd(s, x, w, b, y, ws);
   } else {
-    conv2d_forward_ref<float>(s, x, w, b, y, static_cast<float*>(ws));
+    conv2d_forward_ref<float>(s, x, w, b, y, ws);
   }
 }
 void CpuBackend::conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy,
-                                 float* dx, float* dw, float* db, void* ws) {
+                                 float* dx, float* dw, float* db, Workspace workspace) {
+  float* ws = conv2d_scratch(s, workspace);
   if (conv2d_uses_winograd(s)) {
-    conv2d_backward_winograd(s, x, w, dy, dx, dw, db, static_cast<float*>(ws));
+    conv2d_backward_winograd(s, x, w, dy, dx, dw, db, ws);
   } else {
-    conv2d_backward_ref<float>(s, x, w, dy, dx, dw, db, static_cast<float*>(ws));
+    conv2d_backward_ref<float>(s, x, w, dy, dx, dw, db, ws);
   }
 }
 size_t CpuBackend::lc2d_workspace_bytes(const Lc2dShape& s) { return lc2d_workspace_elems(s) * sizeof(float); }

@@ -37,9 +37,9 @@ class CpuBackend final : public Backend {
                       float* dw, float* db) override;
   size_t conv2d_workspace_bytes(const Conv2dShape& s) override;
   void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
-                      void* workspace) override;
+                      Workspace workspace) override;
   void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db, void* workspace) override;
+                       float* dx, float* dw, float* db, Workspace workspace) override;
   size_t lc2d_workspace_bytes(const Lc2dShape& s) override;
   void lc2d_forward(const Lc2dShape& s, const float* x, const float* w, const float* b, float* y,
                     void* workspace) override;
@@ -88,6 +88,9 @@ class CpuBackend final : public Backend {
   void select_batch(const int32_t* order, int64_t batch_size, const LiveStep* live, int64_t n,
                     int32_t* dst) override;
   void advance_step(LiveStep* live) override;
+
+ private:
+  float* conv2d_scratch(const Conv2dShape& s, Workspace ws);  // checks the capacity
 };
 
 }  // namespace gd

@@ -2,6 +2,7 @@
 // A float32 tensor: a shape and a view into a buffer owned by a backend (host or device memory).
 // Tensor never dereferences its pointer itself, so the same graph code runs on any backend.
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "engine/core/device.h"
@@ -12,9 +13,11 @@ namespace gd {
 // Owns one allocation. Created by a Backend; freed through the deleter the backend supplies.
 class Buffer {
  public:
-  using Deleter = void (*)(void*);
+  // Called once with the pointer when the buffer goes away; must not throw. It may hold state (the
+  // CUDA backend's deleter keeps the stream its frees are ordered on alive).
+  using Deleter = std::function<void(void*)>;
   Buffer(Device device, void* ptr, size_t bytes, Deleter deleter)
-      : device_(device), ptr_(ptr), bytes_(bytes), deleter_(deleter) {}
+      : device_(device), ptr_(ptr), bytes_(bytes), deleter_(std::move(deleter)) {}
   ~Buffer() {
     if (ptr_ && deleter_) deleter_(ptr_);
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/ops/workspace.h"
 #include "engine/backend/backend.h"
 #include "engine/core/shape.h"
 
@@ -27,7 +28,7 @@ struct LayerBinding {
   std::vector<float*> grads;   // same layout as params
   float* state = nullptr;      // state_floats() persistent floats (checkpointed)
   float* aux = nullptr;        // aux_floats() forward->backward scratch
-  void* workspace = nullptr;   // workspace_bytes() scratch for one call
+  Workspace workspace;         // the network's scratch for one call (the largest workspace_bytes())
 };
 
 struct StepInfo {

@@ -102,7 +102,7 @@ Network::Network(Backend& be, std::vector<std::unique_ptr<Layer>> layers, Shape 
     }
     if (num_state_ > 0) b.state = state_.data() + state_offsets[i];
     b.aux = aux_.data() + aux_offsets[i];
-    b.workspace = workspace_->data();
+    b.workspace = Workspace{workspace_->data(), workspace_->bytes()};
     bindings_.push_back(std::move(b));
   }
 }
@@ -130,11 +130,28 @@ void Network::initialize(InitScheme scheme, uint64_t seed) {
   }
 }
 
+// While the backend records (a CUDA graph), an error raised by a layer, or a recording the layer's
+// calls broke, is reported with the layer it came from: "layer 3 (conv64k3) backward: ...".
+template <typename Fn>
+void Network::run_layer(size_t i, const char* direction, Fn&& call) {
+  if (!be_.recording()) {
+    call();
+    return;
+  }
+  const std::string where = "layer " + std::to_string(i + 1) + " (" + layers_[i]->spec() + ") " + direction;
+  try {
+    call();
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+  be_.check_recording(where);
+}
+
 void Network::forward(int64_t n, bool training, uint64_t step, uint64_t seed, const LiveStep* live) {
   GD_CHECK_SHAPE(n > 0 && n <= max_batch_, "batch of " << n << " exceeds the planned maximum " << max_batch_);
   const StepInfo st{n, training, step, seed, live};
   for (size_t i = 0; i < layers_.size(); ++i)
-    layers_[i]->forward(be_, st, shapes_[i], acts_[i], acts_[i + 1], bindings_[i]);
+    run_layer(i, "forward", [&] { layers_[i]->forward(be_, st, shapes_[i], acts_[i], acts_[i + 1], bindings_[i]); });
 }
 
 void Network::backward(int64_t n, uint64_t step, uint64_t seed, const LiveStep* live) {
@@ -148,7 +165,7 @@ void Network::backward(int64_t n, uint64_t step, uint64_t seed, const LiveStep* 
     // alias its input (flatten, a fused activation) it would only reach the network input.
     const bool wanted = k > first_computing_ || l.backward_needs_dx();
     float* dx = l.aliases_input() ? dy : (wanted ? other : nullptr);
-    l.backward(be_, st, shapes_[k], acts_[k], acts_[k + 1], dy, dx, bindings_[k]);
+    run_layer(k, "backward", [&] { l.backward(be_, st, shapes_[k], acts_[k], acts_[k + 1], dy, dx, bindings_[k]); });
     dy = dx;
   }
 }

@@ -67,6 +67,9 @@ class Network {
   Backend& backend() const { return be_; }
 
  private:
+  template <typename Fn>
+  void run_layer(size_t i, const char* direction, Fn&& call);  // names the layer in recording errors
+
   Backend& be_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> shapes_;  // shapes_[i] = input of layer i; shapes_.back() = output

@@ -34,10 +34,10 @@ void Lc2dLayer::forward(Backend& be, const StepInfo& st, const Shape& in, const 
                         const LayerBinding& b) {
   const Lc2dShape s = op(st.n, in);
   if (!epilogue_.active()) {
-    be.lc2d_forward(s, x, b.params[0], b.params[1], y, b.workspace);
+    be.lc2d_forward(s, x, b.params[0], b.params[1], y, b.workspace.data);
     return;
   }
-  be.lc2d_forward(s, x, b.params[0], nullptr, y, b.workspace);
+  be.lc2d_forward(s, x, b.params[0], nullptr, y, b.workspace.data);
   epilogue_.forward(be, s.n, s.f * s.positions(), 1, b.params[1], y);
 }
 
@@ -45,11 +45,11 @@ void Lc2dLayer::backward(Backend& be, const StepInfo& st, const Shape& in, const
                          const float* y, const float* dy, float* dx, const LayerBinding& b) {
   const Lc2dShape s = op(st.n, in);
   if (!epilogue_.active()) {
-    be.lc2d_backward(s, x, b.params[0], dy, dx, b.grads[0], b.grads[1], b.workspace);
+    be.lc2d_backward(s, x, b.params[0], dy, dx, b.grads[0], b.grads[1], b.workspace.data);
     return;
   }
   const float* dpre = epilogue_.backward(be, s.n, s.f * s.positions(), 1, y, dy, b.grads[1], b.aux);
-  be.lc2d_backward(s, x, b.params[0], dpre, dx, b.grads[0], nullptr, b.workspace);
+  be.lc2d_backward(s, x, b.params[0], dpre, dx, b.grads[0], nullptr, b.workspace.data);
 }
 
 }  // namespace gd

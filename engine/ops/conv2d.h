@@ -11,8 +11,13 @@
 // `workspace` holds conv2d_workspace_elems(s) elements of T: per-slot im2col columns plus per-slot
 // dw partials, slots = min(N, omp_get_max_threads() read once at first use and then fixed), so a
 // workspace sized earlier never overruns. Caller-owned: nothing is allocated in the training loop.
+// The backends' conv2d_forward/backward take a Workspace (engine/ops/workspace.h) whose capacity is
+// at least the backend's conv2d_workspace_bytes for the largest batch the caller runs; a backend
+// whose per-batch plans differ (CUDA) keeps every smaller batch within that capacity.
 #include <cstddef>
 #include <cstdint>
+
+#include "engine/ops/workspace.h"
 
 namespace gd {
 

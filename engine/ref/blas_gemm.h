@@ -60,6 +60,15 @@ inline blasint blas_extent(int64_t v, const char* what) {
 // raising it to 1 changes nothing else.
 inline blasint blas_stride(int64_t v, const char* what) { return blas_extent(std::max<int64_t>(v, 1), what); }
 inline CBLAS_TRANSPOSE blas_trans(bool t) { return t ? CblasTrans : CblasNoTrans; }
+
+// C = beta * C (zeroed when beta == 0, so NaN in C does not survive), for alpha == 0 or k == 0:
+// OpenBLAS's AVX-512 kernels still multiply A and B by a zero alpha for small shapes, so NaN in A
+// or B would reach C; CBLAS semantics say they are not read.
+template <typename T>
+void scale_c_only(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+}
 #else
 // Built-in GEMM. Rows of C are split into blocks of at most kMc rows, one OpenMP iteration each.
 // A block is first scaled by beta (zeroed when beta == 0, so C is never read then); then for each
@@ -166,6 +175,10 @@ inline void gemm<float>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_
 #ifdef GD_HAVE_CBLAS
   using detail::blas_extent;
   using detail::blas_stride;
+  if (alpha == float(0) || k == 0) {
+    detail::scale_c_only<float>(m, n, beta, c, ldc);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, detail::blas_trans(trans_a), detail::blas_trans(trans_b),
               blas_extent(m, "m"), blas_extent(n, "n"), blas_extent(k, "k"), alpha, a,
               blas_stride(lda, "lda"), b, blas_stride(ldb, "ldb"), beta, c,
@@ -183,6 +196,10 @@ inline void gemm<double>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
 #ifdef GD_HAVE_CBLAS
   using detail::blas_extent;
   using detail::blas_stride;
+  if (alpha == double(0) || k == 0) {
+    detail::scale_c_only<double>(m, n, beta, c, ldc);
+    return;
+  }
   cblas_dgemm(CblasRowMajor, detail::blas_trans(trans_a), detail::blas_trans(trans_b),
               blas_extent(m, "m"), blas_extent(n, "n"), blas_extent(k, "k"), alpha, a,
               blas_stride(lda, "lda"), b, blas_stride(ldb, "ldb"), beta, c,

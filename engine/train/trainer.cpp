@@ -87,6 +87,9 @@ class TrainingRun {
   std::shared_ptr<Buffer> batch_idx_;  // (batch_size) int32: the current batch's sample indices
   std::unique_ptr<RecordedWork> step_graph_;
   bool recording_tried_ = false;
+  // metrics.json "cuda_graph": {"recorded": bool, "reason": why not} (the reason names the layer that
+  // broke a failed recording).
+  nlohmann::json graph_report_;
   ModelInfo info_;
   RunState st_;
 };
@@ -129,6 +132,8 @@ void TrainingRun::setup_model() {
   opt_->reserve_live(steps_per_epoch);
   const std::string mode = cfg_.monitor == "val_accuracy" ? "max" : "min";
   st_.stopper = EarlyStopping(cfg_.early_stopping, cfg_.min_delta, mode);
+  graph_report_ = {{"recorded", false},
+                   {"reason", cfg_.cuda_graph ? "no full batch was trained" : "turned off (--no-cuda-graph)"}};
 }
 
 void TrainingRun::restore(const Checkpoint& ck) {
@@ -207,10 +212,16 @@ void TrainingRun::full_batch_step() {
   recording_tried_ = true;
   try {
     step_graph_ = be_.record([this] { run_step(cfg_.batch_size); });
-    if (step_graph_) progress_.message("recorded the training step as a CUDA graph; replaying it");
+    if (step_graph_) {
+      progress_.message("recorded the training step as a CUDA graph; replaying it");
+      graph_report_ = {{"recorded", true}};
+    } else {
+      graph_report_ = {{"recorded", false}, {"reason", "the " + be_.description() + " backend does not record"}};
+    }
   } catch (const Error& e) {
-    progress_.message(std::string("could not record the training step as a CUDA graph, so every op is launched "
-                                  "each step instead: ") + e.what());
+    progress_.message(std::string("warning: could not record the training step as a CUDA graph, so every op is "
+                                  "launched each step instead: ") + e.what());
+    graph_report_ = {{"recorded", false}, {"reason", std::string("recording failed: ") + e.what()}};
   }
 }
 
@@ -388,6 +399,7 @@ TrainResult TrainingRun::run() {
   metrics["stopped_early"] = result.stopped_early;
   metrics["train_seconds"] = train_seconds;
   metrics["device"] = be_.description();
+  metrics["cuda_graph"] = graph_report_;
   metrics["dataset"] = cfg_.data.dataset;
   metrics["data_source"] = data_.source;
   metrics["train_samples"] = train_dev_->size();
