@@ -87,6 +87,7 @@ class TrainingRun {
   std::shared_ptr<Buffer> batch_idx_;  // (batch_size) int32: the current batch's sample indices
   std::unique_ptr<RecordedWork> step_graph_;
   bool recording_tried_ = false;
+  bool interrupted_ = false;  // TrainHooks::stop was seen inside an epoch
   // metrics.json "cuda_graph": {"recorded": bool, "reason": why not} (the reason names the layer that
   // broke a failed recording).
   nlohmann::json graph_report_;
@@ -97,10 +98,21 @@ class TrainingRun {
 void TrainingRun::setup_data() {
   // The same split gpu_eval rebuilds for --split val (limit_train: a fixed random subset, since
   // files such as mnist-10k are stored sorted by class).
-  auto [train, val] = run_train_val_split(data_.train, cfg_);
-  GD_CHECK_T(train.n > 0, ConfigError, "no training samples left after the validation split");
-  train_set_ = std::move(train);
-  val_set_ = std::move(val);
+  if (hooks_.validation) {
+    GD_CHECK_T(hooks_.validation->row() == data_.train.row() && hooks_.validation->num_classes == data_.train.num_classes,
+               ConfigError, "the validation set's images (" << hooks_.validation->height << "x" << hooks_.validation->width
+                                                             << ", " << hooks_.validation->num_classes
+                                                             << " classes) do not match the training set's ("
+                                                             << data_.train.height << "x" << data_.train.width << ", "
+                                                             << data_.train.num_classes << " classes)");
+    train_set_ = data_.train;
+    val_set_ = *hooks_.validation;
+  } else {
+    auto [train, val] = run_train_val_split(data_.train, cfg_);
+    train_set_ = std::move(train);
+    val_set_ = std::move(val);
+  }
+  GD_CHECK_T(train_set_.n > 0, ConfigError, "no training samples left after the validation split");
   train_dev_ = std::make_unique<DeviceDataset>(be_, train_set_);
   val_dev_ = std::make_unique<DeviceDataset>(be_, val_set_);
   if (hooks_.evaluate_test || hooks_.track_test) test_dev_ = std::make_unique<DeviceDataset>(be_, data_.test);
@@ -254,6 +266,10 @@ double TrainingRun::train_epoch(int epoch, double* acc_out, double* lr_out) {
       throw_diverged(epoch, st_.step, lr, e.what());
     }
     ++st_.step;
+    if (hooks_.stop && hooks_.stop->load(std::memory_order_relaxed)) {
+      interrupted_ = true;
+      return 0.0;
+    }
     // Progress (and the divergence check) reads two numbers back: at most a few times a second.
     const bool last = b + 1 == batches;
     if (last || seconds_since(last_report) > 0.25) {
@@ -339,6 +355,12 @@ TrainResult TrainingRun::run() {
     const auto t0 = Clock::now();
     double train_acc = 0.0, lr = 0.0;
     const double train_loss = train_epoch(epoch, &train_acc, &lr);
+    if (interrupted_) {
+      train_seconds += seconds_since(t0);
+      progress_.message("training interrupted in epoch " + std::to_string(epoch) + " after step " +
+                        std::to_string(st_.step) + "; the model keeps its current weights");
+      break;
+    }
     const double secs = seconds_since(t0);
     train_seconds += secs;
     EpochRecord r{epoch, train_loss, train_acc, NAN, NAN, lr, secs, static_cast<double>(train_dev_->size()) / secs};
@@ -371,9 +393,10 @@ TrainResult TrainingRun::run() {
       break;
     }
   }
+  result.interrupted = interrupted_;
   result.stopped_early = st_.stopper.should_stop() && st_.epoch < cfg_.epochs;
   result.best_epoch = st_.epoch;
-  if (cfg_.early_stopping > 0 && st_.has_best) {
+  if (cfg_.early_stopping > 0 && st_.has_best && hooks_.restore_best && !interrupted_) {
     restore_best();
     result.best_epoch = st_.stopper.best_epoch();
     progress_.message((result.stopped_early ? "early stopping: " : "") + std::string("restored the weights of epoch ") +
@@ -382,7 +405,7 @@ TrainResult TrainingRun::run() {
   if (hooks_.save_final_model) save_checkpoint_file("model.ckpt", true);
 
   nlohmann::json metrics = nlohmann::json::object();
-  if (hooks_.evaluate_test) {
+  if (hooks_.evaluate_test && !interrupted_) {
     result.test = evaluate(*net_, *test_dev_, *acc_, info_.mean, info_.std);
     result.report = classification_report(result.test.confusion, info_.num_classes, info_.class_names);
     metrics = report_to_json(result.report);
@@ -397,6 +420,7 @@ TrainResult TrainingRun::run() {
   metrics["best_epoch"] = result.best_epoch;
   metrics["epochs_run"] = st_.epoch;
   metrics["stopped_early"] = result.stopped_early;
+  metrics["interrupted"] = result.interrupted;
   metrics["train_seconds"] = train_seconds;
   metrics["device"] = be_.description();
   metrics["cuda_graph"] = graph_report_;

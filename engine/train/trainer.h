@@ -3,6 +3,7 @@
 // schedule, the epoch loop (shuffle, optional augmentation, forward, fused softmax-cross-entropy,
 // backward, fused update), per-epoch validation, early stopping with best-weight restore, atomic
 // checkpoints every epoch, and one final evaluation on the test set.
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -23,6 +24,7 @@ struct TrainResult {
   int epochs_run = 0;      // including epochs before a resume
   bool stopped_early = false;
   bool stopped_by_hook = false;  // TrainHooks::after_epoch returned false
+  bool interrupted = false;      // TrainHooks::stop was set: training ended inside an epoch
   EvalResult test;
   ClassificationReport report;
   double train_seconds = 0.0;  // time spent in training epochs in this process (excludes evaluation)
@@ -44,6 +46,16 @@ struct TrainHooks {
   // train_seconds cumulative) so "time to reach a test accuracy" can be measured. Nothing reads it
   // back: it never influences training or model selection.
   bool track_test = false;
+  // Library callers (the Python module): an explicit validation set instead of the split of
+  // cfg.val_split (then ignored); the run's validation, early stopping and history use it.
+  const Dataset* validation = nullptr;
+  // Set (from any thread) to stop training after the step in progress: the partial epoch is not
+  // recorded, the weights stay as they are (no best-weight restore), model.ckpt holds them, the test
+  // set is not evaluated, and TrainResult::interrupted says so.
+  const std::atomic<bool>* stop = nullptr;
+  // false: with early stopping, keep the last epoch's weights instead of restoring the best ones
+  // (Keras' restore_best_weights=False).
+  bool restore_best = true;
 };
 
 // Run directory layout: config.json, history.json, history.csv, checkpoint.ckpt (latest epoch, for
