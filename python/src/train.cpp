@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "arrays.h"
@@ -22,7 +23,9 @@ namespace {
 TrainConfig config_from_json(const nlohmann::json& j) {
   TrainConfig c;
   ExplicitFlags set;
+  std::set<std::string> known{"restore_best_weights"};  // read by train_from_python itself
   auto take = [&](const char* key, auto& field, bool* flag = nullptr) {
+    known.insert(key);
     if (!j.contains(key) || j.at(key).is_null()) return;
     try {
       field = j.at(key).get<std::decay_t<decltype(field)>>();
@@ -55,17 +58,8 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   take("cuda_graph", c.cuda_graph);
   take("threads", c.threads);
   take("out", c.out);
-  for (const auto& [key, value] : j.items()) {
-    static const char* known[] = {"arch", "epochs", "batch_size", "optimizer", "lr", "momentum", "nesterov",
-                                  "weight_decay", "dropout", "schedule", "warmup_epochs", "label_smoothing",
-                                  "augment", "clip_grad_norm", "validation_split", "early_stopping", "monitor",
-                                  "min_delta", "seed", "device", "precision", "cuda_graph", "threads", "out",
-                                  "restore_best_weights"};
-    bool ok = false;
-    for (const char* k : known) ok = ok || key == k;
-    GD_CHECK_T(ok, ConfigError, "unknown training setting '" << key << "'");
-    (void)value;
-  }
+  for (const auto& item : j.items())
+    GD_CHECK_T(known.count(item.key()), ConfigError, "unknown training setting '" << item.key() << "'");
   apply_recipe(c, set);
   c.data.dataset = "numpy arrays";
   return c;
