@@ -199,6 +199,13 @@ TEST_F(CheckpointTest, WrongMagic) {
   EXPECT_TRUE(contains(msg, path)) << msg;
 }
 
+TEST_F(CheckpointTest, DevZeroFailsOnItsFirstBytes) {
+  // /dev/zero has no size and no end: it used to be read until memory ran out (issue 19).
+  const std::string msg = load_error("/dev/zero");
+  EXPECT_TRUE(contains(msg, "not a gpudigits checkpoint")) << msg;
+  EXPECT_TRUE(contains(msg, "/dev/zero")) << msg;
+}
+
 TEST_F(CheckpointTest, UnsupportedVersionSaysWhich) {
   write(handmade(/*version=*/2));
   const std::string msg = load_error(path);

@@ -1,5 +1,6 @@
 #include "engine/data/file_bytes.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -119,14 +120,12 @@ std::vector<uint8_t> read_capped(const std::string& path, const ContentLimit& li
   // Read straight into a buffer of the file's size, then keep going in case it grew meanwhile (or
   // is not a regular file: a pipe or /dev/zero reports size 0).
   size_t capacity = 1 << 16;
-  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
-    const long size = std::ftell(f.get());
-    if (size > 0) {
-      GD_CHECK_T(static_cast<uint64_t>(size) <= limit.cap.bytes, DataError,
-                 path << ": holds " << size << " bytes, more than " << limit.cap.bytes << ", " << limit.cap.why);
-      capacity = static_cast<size_t>(size) + 1;
-    }
-    std::rewind(f.get());
+  struct stat st {};
+  if (::fstat(::fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode)) {
+    const auto size = static_cast<uint64_t>(st.st_size);
+    GD_CHECK_T(size <= limit.cap.bytes, DataError,
+               path << ": holds " << size << " bytes, more than " << limit.cap.bytes << ", " << limit.cap.why);
+    capacity = static_cast<size_t>(size) + 1;
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(std::min<uint64_t>(capacity, tracker.buffer_limit())));
   size_t used = 0;
@@ -148,6 +147,10 @@ bool is_gzip(const uint8_t* data, size_t n) { return n >= 2 && data[0] == 0x1f &
 std::vector<uint8_t> read_file_bytes(const std::string& path, const SizeCap& cap) {
   ContentLimit limit;
   limit.cap = cap;
+  return read_capped(path, limit);
+}
+
+std::vector<uint8_t> read_file_bytes(const std::string& path, const ContentLimit& limit) {
   return read_capped(path, limit);
 }
 

@@ -32,6 +32,7 @@ bool is_gzip(const uint8_t* data, size_t n);
 // The raw bytes of `path`. Throws DataError (path + strerror) when missing or unreadable, and when
 // it holds more than cap.bytes.
 std::vector<uint8_t> read_file_bytes(const std::string& path, const SizeCap& cap = {});
+std::vector<uint8_t> read_file_bytes(const std::string& path, const ContentLimit& limit);
 
 // The contents of `path`, inflated when it is gzip. A corrupt stream throws DataError with zlib's
 // message; a truncated one throws DataError saying so (it never waits for more input). Content

@@ -70,8 +70,25 @@ void load_weights(Network& net, const Checkpoint& ck, const std::string& prefix)
 std::unique_ptr<Network> network_from_checkpoint(const Checkpoint& ck, Backend& be, int64_t max_batch,
                                                  ModelInfo* info_out) {
   const ModelInfo info = model_info_from_meta(ck.meta);
-  auto net = std::make_unique<Network>(be, build_layers(info.spec, info.input, info.num_classes, 0.0),
-                                       info.input, max_batch);
+  std::vector<std::unique_ptr<Layer>> layers = build_layers(info.spec, info.input, info.num_classes, 0.0);
+  // The sizes the layers would need, compared with the stored arrays before the network (and its
+  // activation buffers) is allocated: a checkpoint whose spec does not match its weights (or a
+  // hostile one with 10,000 layers) fails here, cheaply.
+  int64_t num_params = 0, num_state = 0;
+  Shape cur = info.input;
+  for (const auto& l : layers) {
+    for (const ParamSpec& ps : l->param_specs(cur)) num_params += ps.shape.numel();
+    num_state += l->state_floats(cur);
+    cur = l->output_shape(cur);
+  }
+  const NamedArray& p = ck.get("params");
+  const NamedArray& s = ck.get("state");
+  GD_CHECK_T(static_cast<int64_t>(p.values.size()) == num_params && static_cast<int64_t>(s.values.size()) == num_state,
+             DataError,
+             "checkpoint weights do not match its model spec '" << info.spec << "': the spec needs " << num_params
+                 << " parameters and " << num_state << " state values, the checkpoint holds " << p.values.size()
+                 << " and " << s.values.size());
+  auto net = std::make_unique<Network>(be, std::move(layers), info.input, max_batch);
   load_weights(*net, ck, "");
   if (info_out) *info_out = info;
   return net;
