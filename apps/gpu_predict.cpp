@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/data/dataset.h"
 #include "engine/image/digit_file.h"
@@ -134,8 +135,11 @@ int run(int argc, char** argv) {
   else if (polarity_name == "light-on-dark") polarity = Polarity::LightOnDark;
   else return usage_error("--polarity must be auto, dark-on-light or light-on-dark, got '" + polarity_name + "'");
   if (top < 1) return usage_error("--top must be at least 1, got " + std::to_string(top));
-  if (threads < 0) return usage_error("--threads must be >= 0, got " + std::to_string(threads));
-  if (threads > 0) omp_set_num_threads(threads);
+  try {
+    set_cpu_threads(threads);
+  } catch (const ConfigError& e) {
+    return usage_error(e.what());
+  }
 
   // Checkpoint, preprocessing geometry, backend and network: any failure here is fatal (exit 2).
   Checkpoint ck;

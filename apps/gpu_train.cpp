@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/backend/backend.h"
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/core/math_precision.h"
 #include "engine/data/registry.h"
@@ -31,7 +32,8 @@ void print_final(const TrainResult& r, std::FILE* out) {
 
 int run(int argc, char** argv) {
   CLI::App app{"gpu_train: train a handwritten-digit classifier (mlp, cnn, lcnn or a spec string) and "
-               "evaluate it once on the test set.\nSpec-string grammar: docs/spec-strings.md"};
+               "evaluate it once on the test set.\nSpec-string grammar: docs/spec-strings.md\n"
+               "Exit status: 0 ok, 2 bad options, spec or configuration, 1 other failures."};
   app.get_formatter()->column_width(34);
   TrainConfig cfg;
   ExplicitFlags set;
@@ -101,7 +103,8 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); its own codes (104, 105, ...) become the documented 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   set.optimizer = o_opt->count() > 0;
   set.lr = o_lr->count() > 0;
@@ -119,7 +122,7 @@ int run(int argc, char** argv) {
   try {
     GD_CHECK_T(evaluate_path.empty() || o_report->count() == 0, ConfigError,
                "--report with --evaluate: use gpu_eval --checkpoint " << evaluate_path << " --report PATH");
-    if (cfg.threads > 0) omp_set_num_threads(cfg.threads);
+    set_cpu_threads(cfg.threads);
     if (!cfg.resume.empty()) {
       // Continue with the stored configuration; --epochs may extend it, --out may redirect it.
       const Checkpoint ck = load_checkpoint(cfg.resume);
