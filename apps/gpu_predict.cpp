@@ -160,11 +160,7 @@ int run(int argc, char** argv) {
     backend = make_backend(parse_device_request(device), &notice);
     if (!notice.empty()) std::fprintf(stderr, "note: %s\n", notice.c_str());
     const int64_t max_batch = std::clamp<int64_t>(static_cast<int64_t>(files.size()), 1, 256);
-    try {
-      net = network_from_checkpoint(ck, *backend, max_batch, &info);
-    } catch (const Error& e) {
-      throw DataError(checkpoint_path + ": " + e.what());
-    }
+    net = network_from_checkpoint(ck, *backend, max_batch, &info);  // its errors name the checkpoint
     if (!save_dir.empty()) {
       std::error_code ec;
       fs::create_directories(save_dir, ec);
