@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -15,6 +16,8 @@
 #include "engine/model/spec.h"
 #include "engine/report/training_report.h"
 #include "engine/train/checkpoint.h"
+#include "engine/train/resume_options.h"
+#include "engine/train/run_dir.h"
 #include "engine/train/trainer.h"
 
 namespace {
@@ -124,14 +127,26 @@ int run(int argc, char** argv) {
                "--report with --evaluate: use gpu_eval --checkpoint " << evaluate_path << " --report PATH");
     set_cpu_threads(cfg.threads);
     if (!cfg.resume.empty()) {
-      // Continue with the stored configuration; --epochs may extend it, --out may redirect it.
+      // Continue with the stored configuration; --epochs may extend it, --out may redirect it, and
+      // the options that say how or where to run apply. Any other option must match the run.
       const Checkpoint ck = load_checkpoint(cfg.resume);
+      GD_CHECK_T(ck.meta.contains("config"), DataError,
+                 "checkpoint '" << cfg.resume << "' holds no training configuration: it cannot be resumed");
+      std::vector<std::string> given;
+      for (const CLI::Option* opt : app.get_options())
+        if (opt->count() > 0) given.push_back(opt->get_name());
+      check_resume_options(given, to_json(cfg), ck.meta.at("config"), cfg.resume);
+      auto was_given = [&](const std::string& name) { return std::find(given.begin(), given.end(), name) != given.end(); };
       TrainConfig stored = train_config_from_json(ck.meta.at("config"));
       stored.resume = cfg.resume;
       stored.out = cfg.out;
       if (set.epochs) stored.epochs = cfg.epochs;
       if (!cfg.data.data_dir.empty()) stored.data.data_dir = cfg.data.data_dir;
+      if (!cfg.data.cache_dir.empty()) stored.data.cache_dir = cfg.data.cache_dir;
       stored.data.allow_download = cfg.data.allow_download;
+      if (was_given("--device")) stored.device = cfg.device;
+      if (was_given("--threads")) stored.threads = cfg.threads;
+      if (was_given("--cuda-graph")) stored.cuda_graph = cfg.cuda_graph;
       cfg = stored;
     } else if (evaluate_path.empty()) {
       apply_recipe(cfg, set);
@@ -155,6 +170,7 @@ int run(int argc, char** argv) {
       return 0;
     }
 
+    check_out_dir_is_free(cfg.out, cfg.resume);
     const DatasetSplits data = load_dataset(cfg.data);
     cfg.spec = resolve_arch(cfg.arch, data.train.num_classes, cfg.dropout);
     validate(cfg);
