@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "engine/data/registry.h"
 #include "engine/model/spec.h"
 #include "engine/report/training_report.h"
+#include "engine/train/atomic_file.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/resume_options.h"
 #include "engine/train/run_dir.h"
@@ -125,7 +127,6 @@ int run(int argc, char** argv) {
   try {
     GD_CHECK_T(evaluate_path.empty() || o_report->count() == 0, ConfigError,
                "--report with --evaluate: use gpu_eval --checkpoint " << evaluate_path << " --report PATH");
-    set_cpu_threads(cfg.threads);
     if (!cfg.resume.empty()) {
       // Continue with the stored configuration; --epochs may extend it, --out may redirect it, and
       // the options that say how or where to run apply. Any other option must match the run.
@@ -151,6 +152,10 @@ int run(int argc, char** argv) {
     } else if (evaluate_path.empty()) {
       apply_recipe(cfg, set);
     }
+    // After --resume took the stored configuration: a resumed run uses the thread count it was
+    // started with (unless --threads says otherwise), since CPU reductions split by thread count
+    // and the weights are bit-identical to an uninterrupted run only with the same split.
+    set_cpu_threads(cfg.threads);
     std::string notice;
     auto backend = make_backend(parse_device_request(cfg.device), &notice);
     if (!notice.empty()) progress.message("note: " + notice);
@@ -171,6 +176,11 @@ int run(int argc, char** argv) {
     }
 
     check_out_dir_is_free(cfg.out, cfg.resume);
+    if (!cfg.resume.empty()) {  // temp files a killed run left beside its checkpoint
+      const std::string dir = std::filesystem::path(cfg.resume).parent_path().string();
+      for (const std::string& f : remove_stale_temp_files(dir.empty() ? "." : dir))
+        progress.message("removed " + f + " (a temp file left by a killed run)");
+    }
     const DatasetSplits data = load_dataset(cfg.data);
     cfg.spec = resolve_arch(cfg.arch, data.train.num_classes, cfg.dropout);
     validate(cfg);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "engine/core/error.h"
+#include "engine/train/atomic_file.h"
 
 namespace gd {
 namespace {
@@ -39,6 +40,7 @@ std::string make_run_dir(const std::string& out, const std::string& arch_tag, co
                          std::optional<std::time_t> now) {
   if (!out.empty()) {
     create_parents(out);
+    remove_stale_temp_files(out);  // what a killed run in it left behind
     return out;
   }
 
