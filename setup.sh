@@ -32,7 +32,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config git
           libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
           ca-certificates
-          libstb-dev libjs-chart.js libsqlite3-dev libtomlplusplus-dev
+          libstb-dev libpng-dev libturbojpeg0-dev libjs-chart.js libsqlite3-dev libtomlplusplus-dev
           chromium fonts-dejavu-core
           pybind11-dev python3-dev python3-numpy python3-sklearn python3-pytest python3-venv python3-setuptools)
 # Node's npm fetches the embedded dataset. A machine may already have Node from elsewhere, whose

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/data/registry.h"
 #include "engine/report/eval_report.h"
@@ -105,14 +106,15 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); its own codes (104, 105, ...) become the documented 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   o.dataset_given = o_dataset->count() > 0;
   o.data_dir_given = o_dir->count() > 0;
   o.data.allow_download = !o.no_download;
 
   try {
-    if (o.threads > 0) omp_set_num_threads(o.threads);
+    set_cpu_threads(o.threads);
     GD_CHECK_T(o.batch_size >= 1, ConfigError, "--batch-size must be >= 1, got " << o.batch_size);
     const Checkpoint ck = load_checkpoint(o.checkpoint);
     std::vector<std::string> warnings;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/data/dataset.h"
 #include "engine/image/digit_file.h"
@@ -134,8 +135,11 @@ int run(int argc, char** argv) {
   else if (polarity_name == "light-on-dark") polarity = Polarity::LightOnDark;
   else return usage_error("--polarity must be auto, dark-on-light or light-on-dark, got '" + polarity_name + "'");
   if (top < 1) return usage_error("--top must be at least 1, got " + std::to_string(top));
-  if (threads < 0) return usage_error("--threads must be >= 0, got " + std::to_string(threads));
-  if (threads > 0) omp_set_num_threads(threads);
+  try {
+    set_cpu_threads(threads);
+  } catch (const ConfigError& e) {
+    return usage_error(e.what());
+  }
 
   // Checkpoint, preprocessing geometry, backend and network: any failure here is fatal (exit 2).
   Checkpoint ck;
@@ -156,11 +160,7 @@ int run(int argc, char** argv) {
     backend = make_backend(parse_device_request(device), &notice);
     if (!notice.empty()) std::fprintf(stderr, "note: %s\n", notice.c_str());
     const int64_t max_batch = std::clamp<int64_t>(static_cast<int64_t>(files.size()), 1, 256);
-    try {
-      net = network_from_checkpoint(ck, *backend, max_batch, &info);
-    } catch (const Error& e) {
-      throw DataError(checkpoint_path + ": " + e.what());
-    }
+    net = network_from_checkpoint(ck, *backend, max_batch, &info);  // its errors name the checkpoint
     if (!save_dir.empty()) {
       std::error_code ec;
       fs::create_directories(save_dir, ec);

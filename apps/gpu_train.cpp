@@ -3,17 +3,23 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "engine/backend/backend.h"
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/core/math_precision.h"
 #include "engine/data/registry.h"
 #include "engine/model/spec.h"
 #include "engine/report/training_report.h"
+#include "engine/train/atomic_file.h"
 #include "engine/train/checkpoint.h"
+#include "engine/train/resume_options.h"
+#include "engine/train/run_dir.h"
 #include "engine/train/trainer.h"
 
 namespace {
@@ -31,7 +37,8 @@ void print_final(const TrainResult& r, std::FILE* out) {
 
 int run(int argc, char** argv) {
   CLI::App app{"gpu_train: train a handwritten-digit classifier (mlp, cnn, lcnn or a spec string) and "
-               "evaluate it once on the test set.\nSpec-string grammar: docs/spec-strings.md"};
+               "evaluate it once on the test set.\nSpec-string grammar: docs/spec-strings.md\n"
+               "Exit status: 0 ok, 2 bad options, spec or configuration, 1 other failures."};
   app.get_formatter()->column_width(34);
   TrainConfig cfg;
   ExplicitFlags set;
@@ -101,7 +108,8 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); its own codes (104, 105, ...) become the documented 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   set.optimizer = o_opt->count() > 0;
   set.lr = o_lr->count() > 0;
@@ -119,20 +127,35 @@ int run(int argc, char** argv) {
   try {
     GD_CHECK_T(evaluate_path.empty() || o_report->count() == 0, ConfigError,
                "--report with --evaluate: use gpu_eval --checkpoint " << evaluate_path << " --report PATH");
-    if (cfg.threads > 0) omp_set_num_threads(cfg.threads);
     if (!cfg.resume.empty()) {
-      // Continue with the stored configuration; --epochs may extend it, --out may redirect it.
+      // Continue with the stored configuration; --epochs may extend it, --out may redirect it, and
+      // the options that say how or where to run apply. Any other option must match the run.
       const Checkpoint ck = load_checkpoint(cfg.resume);
+      GD_CHECK_T(ck.meta.contains("config"), DataError,
+                 "checkpoint '" << cfg.resume << "' holds no training configuration: it cannot be resumed");
+      std::vector<std::string> given;
+      for (const CLI::Option* opt : app.get_options())
+        if (opt->count() > 0) given.push_back(opt->get_name());
+      check_resume_options(given, to_json(cfg), ck.meta.at("config"), cfg.resume);
+      auto was_given = [&](const std::string& name) { return std::find(given.begin(), given.end(), name) != given.end(); };
       TrainConfig stored = train_config_from_json(ck.meta.at("config"));
       stored.resume = cfg.resume;
       stored.out = cfg.out;
       if (set.epochs) stored.epochs = cfg.epochs;
       if (!cfg.data.data_dir.empty()) stored.data.data_dir = cfg.data.data_dir;
+      if (!cfg.data.cache_dir.empty()) stored.data.cache_dir = cfg.data.cache_dir;
       stored.data.allow_download = cfg.data.allow_download;
+      if (was_given("--device")) stored.device = cfg.device;
+      if (was_given("--threads")) stored.threads = cfg.threads;
+      if (was_given("--cuda-graph")) stored.cuda_graph = cfg.cuda_graph;
       cfg = stored;
     } else if (evaluate_path.empty()) {
       apply_recipe(cfg, set);
     }
+    // After --resume took the stored configuration: a resumed run uses the thread count it was
+    // started with (unless --threads says otherwise), since CPU reductions split by thread count
+    // and the weights are bit-identical to an uninterrupted run only with the same split.
+    set_cpu_threads(cfg.threads);
     std::string notice;
     auto backend = make_backend(parse_device_request(cfg.device), &notice);
     if (!notice.empty()) progress.message("note: " + notice);
@@ -152,6 +175,12 @@ int run(int argc, char** argv) {
       return 0;
     }
 
+    check_out_dir_is_free(cfg.out, cfg.resume);
+    if (!cfg.resume.empty()) {  // temp files a killed run left beside its checkpoint
+      const std::string dir = std::filesystem::path(cfg.resume).parent_path().string();
+      for (const std::string& f : remove_stale_temp_files(dir.empty() ? "." : dir))
+        progress.message("removed " + f + " (a temp file left by a killed run)");
+    }
     const DatasetSplits data = load_dataset(cfg.data);
     cfg.spec = resolve_arch(cfg.arch, data.train.num_classes, cfg.dropout);
     validate(cfg);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/workflow/workflow_runner.h"
 
@@ -69,11 +70,12 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); its own codes (104, 105, ...) become the documented 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   s.allow_download = !no_download;
   try {
-    if (s.threads > 0) omp_set_num_threads(s.threads);
+    set_cpu_threads(s.threads);
     const WorkflowOutcome o = run_workflow(s, stdout, command_line(argc, argv));
     std::printf("workflow: %d step%s run, %d skipped (already in %s); test-set evaluations: %d\n", o.steps_run,
                 o.steps_run == 1 ? "" : "s", o.steps_skipped, o.record_path.c_str(), o.state.test_evaluations);

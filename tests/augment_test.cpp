@@ -1,4 +1,5 @@
-// Affine augmentation reference: identity, exact integer shifts, a 90-degree rotation, per-sample
+// Affine augmentation reference: identity, exact integer shifts, a 90-degree rotation, a general
+// transform on a linear ramp (exact under bilinear sampling), a half-pixel shift, per-sample
 // determinism keyed by id, convexity of the output, and argument checks.
 #include "engine/ops/augment.h"
 
@@ -104,6 +105,72 @@ TYPED_TEST(AugmentTyped, QuarterTurnPermutesPixels) {
     for (int64_t ox = 0; ox < w; ++ox) {
       EXPECT_NEAR(static_cast<double>(y[oy * w + ox]), static_cast<double>(x[(w - 1 - ox) * w + oy]), 1e-5)
           << oy << " " << ox;
+    }
+  }
+}
+
+TYPED_TEST(AugmentTyped, GeneralTransformOfALinearRampIsTheRampAtTheInverseMappedPoint) {
+  // Bilinear interpolation reproduces a linear function exactly, so for any transform every
+  // output pixel whose four neighbours are inside the image must equal the ramp at the point the
+  // inverse map sends it to. That point is computed here in double from the documented forward
+  // map out = A (in - c) + c + shift, A = Rot(angle) * scale * Shear, by inverting A numerically
+  // (not with augment_inverse), so rotation, scale, shear and a fractional shift are all checked
+  // at points between pixel centres.
+  using T = TypeParam;
+  const int64_t h = 23, w = 28;
+  const double a0 = 0.1, bx = 0.031, by = -0.017;  // ramp(x, y) = a0 + bx x + by y
+  std::vector<T> x(static_cast<size_t>(h * w));
+  for (int64_t yy = 0; yy < h; ++yy)
+    for (int64_t xx = 0; xx < w; ++xx) x[static_cast<size_t>(yy * w + xx)] = static_cast<T>(a0 + bx * xx + by * yy);
+  AugmentTransform t;
+  t.angle = 0.3f;
+  t.scale = 1.1f;
+  t.shear = 0.15f;
+  t.shift_x = 0.7f;
+  t.shift_y = -1.3f;
+  std::vector<T> y(x.size());
+  augment_transform_ref<T>(&t, T(-5), 1, 1, h, w, x.data(), y.data());
+
+  const double ca = std::cos(double{t.angle}), sa = std::sin(double{t.angle}), sc = t.scale, sh = t.shear;
+  // A = [[ca, -sa], [sa, ca]] * sc * [[1, sh], [0, 1]]
+  const double A00 = sc * ca, A01 = sc * (ca * sh - sa), A10 = sc * sa, A11 = sc * (sa * sh + ca);
+  const double det = A00 * A11 - A01 * A10;
+  const double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+  int checked = 0, fractional = 0;
+  for (int64_t oy = 0; oy < h; ++oy) {
+    for (int64_t ox = 0; ox < w; ++ox) {
+      const double u = ox - cx - t.shift_x, v = oy - cy - t.shift_y;
+      const double sx = (A11 * u - A01 * v) / det + cx, sy = (-A10 * u + A00 * v) / det + cy;
+      if (!(sx >= 1e-3 && sx <= w - 1 - 1e-3 && sy >= 1e-3 && sy <= h - 1 - 1e-3)) continue;  // a neighbour is fill
+      // The kernel computes the sample point in float: coordinates up to ~30 px carry an error of
+      // a few float ulps (~1e-5 px), times slopes below 0.04 and a few roundings of values ~1:
+      // 1e-5 bounds the difference for both T.
+      EXPECT_NEAR(static_cast<double>(y[static_cast<size_t>(oy * w + ox)]), a0 + bx * sx + by * sy, 1e-5)
+          << oy << " " << ox;
+      ++checked;
+      if (std::abs(sx - std::round(sx)) > 0.1 && std::abs(sy - std::round(sy)) > 0.1) ++fractional;
+    }
+  }
+  EXPECT_GT(checked, static_cast<int>(h * w / 2));
+  EXPECT_GT(fractional, checked / 2) << "most sample points should fall between pixel centres";
+}
+
+TYPED_TEST(AugmentTyped, HalfPixelShiftAveragesNeighboursExactly) {
+  // shift_x = 0.5: out(ox) = in(ox - 0.5), the mean of columns ox-1 and ox (fill left of column 0).
+  // The weights are exactly 1/2 and the vertical weight exactly 0, so the result is exact.
+  using T = TypeParam;
+  const int64_t h = 5, w = 28;
+  const std::vector<T> x = random_images<T>(h * w, 15);
+  std::vector<T> y(x.size());
+  AugmentTransform t;
+  t.shift_x = 0.5f;
+  const T fill = T(0.75);
+  augment_transform_ref<T>(&t, fill, 1, 1, h, w, x.data(), y.data());
+  for (int64_t oy = 0; oy < h; ++oy) {
+    for (int64_t ox = 0; ox < w; ++ox) {
+      const T left = ox > 0 ? x[static_cast<size_t>(oy * w + ox - 1)] : fill;
+      const T right = x[static_cast<size_t>(oy * w + ox)];
+      ASSERT_EQ(y[static_cast<size_t>(oy * w + ox)], T(0.5) * left + T(0.5) * right) << oy << " " << ox;
     }
   }
 }

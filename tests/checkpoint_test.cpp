@@ -11,6 +11,8 @@
 #include <limits>
 #include <new>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "engine/core/error.h"
@@ -197,6 +199,13 @@ TEST_F(CheckpointTest, WrongMagic) {
   const std::string msg = load_error(path);
   EXPECT_TRUE(contains(msg, "not a gpudigits checkpoint")) << msg;
   EXPECT_TRUE(contains(msg, path)) << msg;
+}
+
+TEST_F(CheckpointTest, DevZeroFailsOnItsFirstBytes) {
+  // /dev/zero has no size and no end: it used to be read until memory ran out (issue 19).
+  const std::string msg = load_error("/dev/zero");
+  EXPECT_TRUE(contains(msg, "not a gpudigits checkpoint")) << msg;
+  EXPECT_TRUE(contains(msg, "/dev/zero")) << msg;
 }
 
 TEST_F(CheckpointTest, UnsupportedVersionSaysWhich) {
@@ -401,6 +410,22 @@ TEST_F(CheckpointTest, FailedWriteThrowsAndLeavesNothing) {
   EXPECT_THROW(write_file_atomic(target, "new"), Error);
   EXPECT_EQ(file_count(), 1u);  // just "occupied", no "occupied.tmp-<pid>"
   EXPECT_EQ(read_file(target + "/keep.txt"), "old");
+}
+
+TEST_F(CheckpointTest, StaleTempFilesOfDeadWritersAreRemovedOthersKept) {
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);  // reaped: its PID belongs to no process now
+  const std::string stale = dir.file("checkpoint.ckpt.tmp-" + std::to_string(dead));
+  const std::string mine = dir.file("history.json.tmp-" + std::to_string(getpid()));
+  const std::string not_a_pid = dir.file("notes.tmp-abc");
+  for (const std::string& f : {stale, mine, not_a_pid}) write_file_atomic(f, "x");
+  const std::vector<std::string> removed = remove_stale_temp_files(dir.path());
+  EXPECT_EQ(removed, std::vector<std::string>{stale});
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(mine));  // a live writer's (this process)
+  EXPECT_TRUE(fs::exists(not_a_pid));
+  EXPECT_TRUE(remove_stale_temp_files(dir.file("no-such-dir")).empty());
 }
 
 TEST_F(CheckpointTest, ReadFileErrorsNameThePath) {

@@ -318,6 +318,16 @@ class PredictEndToEnd : public ::testing::Test {
     }
     write_file_atomic(dir_->file("notes.png"), "These are my notes, not a picture.\n");
     write_file_atomic(dir_->file("empty.jpg"), "");
+    // A JPEG that passes the marker walk but that the decoder must refuse: its frame header
+    // (SOF0) claims a sample precision of 7 bits. It sits among good JPEGs in the batch.
+    const auto jpg = std::find_if(files_.begin(), files_.end(),
+                                  [](const std::string& f) { return f.size() > 4 && f.substr(f.size() - 4) == ".jpg"; });
+    ASSERT_NE(jpg, files_.end());
+    std::string bad = read_file(*jpg);
+    const size_t sof = bad.find("\xFF\xC0");
+    ASSERT_NE(sof, std::string::npos);
+    bad[sof + 4] = 7;
+    write_file_atomic(dir_->file("corrupt.jpg"), bad);
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -345,12 +355,13 @@ TEST_F(PredictEndToEnd, LabelsEveryImageOfAnUnseenFontAndReportsBadFilesApart) {
   std::string args = "--checkpoint " + checkpoint_ + " --device cpu";
   for (size_t i = 0; i < files_.size(); ++i) {
     args += " " + files_[i];
-    if (i == 9) args += " " + dir_->file("notes.png") + " " + dir_->file("empty.jpg");
+    if (i == 9) args += " " + dir_->file("notes.png") + " " + dir_->file("empty.jpg") + " " + dir_->file("corrupt.jpg");
   }
   const Output o = run_predict(args, dir_->path());
   EXPECT_EQ(o.code, 1) << "some files failed, so the exit status is 1\n" << o.err;
   EXPECT_NE(o.err.find(dir_->file("notes.png") + ": not an image"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find(dir_->file("empty.jpg") + ": empty file"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find(dir_->file("corrupt.jpg") + ": JPEG decoder"), std::string::npos) << o.err;  // libjpeg-turbo names the problem after this
 
   const std::vector<std::string> out = lines(o.out);
   ASSERT_EQ(out.size(), files_.size()) << o.out;

@@ -189,5 +189,68 @@ TEST(Idx, LabelOutOfRangeNamesIndexAndValue) {
   EXPECT_NO_THROW(load_idx_dataset(ip, lp, "toy", 13));
 }
 
+// ---- hostile headers and decompression bombs (issue 19) -------------------------------------------
+
+std::vector<uint8_t> idx_header(uint32_t magic, const std::vector<uint32_t>& dims) {
+  std::vector<uint8_t> h;
+  for (const uint32_t v : std::vector<uint32_t>{magic}) h.insert(h.end(), {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)});
+  for (const uint32_t v : dims) h.insert(h.end(), {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)});
+  return h;
+}
+
+TEST(IdxHostile, HugeDimensionsAreRefusedWithoutOverflow) {
+  // 2^31-1 cubed overflows int64: the product is checked before each multiplication (the
+  // GD_SANITIZE build turns any signed overflow into a failure).
+  test::TempDir dir("idx");
+  const std::string p = dir.file("huge");
+  write_raw(p, idx_header(2051, {0x7fffffff, 0x7fffffff, 0x7fffffff}));
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_images(p); }, {p, "more than 2^40 bytes"}));
+  // A zero dimension announces an empty payload, whatever the others say.
+  write_raw(p, idx_header(2051, {0x7fffffff, 0, 0x7fffffff}));
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_images(p); }, {p, "size 0x2147483647"}));
+}
+
+TEST(IdxHostile, GzipBombStopsAtWhatTheHeaderAnnounces) {
+  // The header announces 10 images of 28x28 (7,856 bytes with the header); the stream then
+  // inflates to 32 MiB. Reading stops just past the announced size, with the file named.
+  test::TempDir dir("idx");
+  const std::string p = dir.file("bomb-images.gz");
+  std::vector<uint8_t> bytes = idx_header(2051, {10, 28, 28});
+  bytes.resize(size_t{32} << 20, 0);
+  write_file_bytes(p, bytes.data(), bytes.size(), true);
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_images(p); },
+                                           {p, "decompresses to more than 11952 bytes", "7856 bytes its IDX image header announces"}));
+  // The same for a label file.
+  const std::string q = dir.file("bomb-labels.gz");
+  bytes = idx_header(2049, {10});
+  bytes.resize(size_t{8} << 20, 0);
+  write_file_bytes(q, bytes.data(), bytes.size(), true);
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_labels(q); }, {q, "decompresses to more than 4114 bytes"}));
+}
+
+TEST(IdxHostile, WrongMagicInsideGzipFailsBeforeInflatingTheRest) {
+  test::TempDir dir("idx");
+  const std::string p = dir.file("zeros.gz");
+  const std::vector<uint8_t> zeros(size_t{8} << 20, 0);
+  write_file_bytes(p, zeros.data(), zeros.size(), true);
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_images(p); }, {p, "expected 2051, got 0"}));
+}
+
+TEST(IdxHostile, DevZeroIsRefusedFromItsHeader) {
+  // Not a regular file: no size to check up front, and no end. The header check stops it.
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_images("/dev/zero"); }, {"/dev/zero", "expected 2051, got 0"}));
+}
+
+TEST(IdxHostile, ReadFileBytesRefusesMoreThanTheCap) {
+  test::TempDir dir("idx");
+  const std::string p = dir.file("big");
+  write_raw(p, std::vector<uint8_t>(5000, 1));
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_file_bytes(p, SizeCap{4096, "the test's cap"}); },
+                                           {p, "holds 5000 bytes, more than 4096, the test's cap"}));
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_file_bytes("/dev/zero", SizeCap{100000, "the test's cap"}); },
+                                           {"/dev/zero", "holds more than 100000 bytes"}));
+  EXPECT_EQ(read_file_bytes(p, SizeCap{5000, "exactly"}).size(), 5000u);
+}
+
 }  // namespace
 }  // namespace gd

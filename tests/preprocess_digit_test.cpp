@@ -61,13 +61,14 @@ struct Measured {
   int height() const { return y1 - y0; }
 };
 
-Measured measure(const GrayImage& img) {
+// floor: only pixels above it count (0: every non-zero pixel).
+Measured measure(const GrayImage& img, int floor = 0) {
   Measured m;
   double mass = 0;
   for (int y = 0; y < img.height; ++y)
     for (int x = 0; x < img.width; ++x) {
       const int v = img.at(x, y);
-      if (v == 0) continue;
+      if (v <= floor) continue;
       m.x0 = std::min(m.x0, x), m.y0 = std::min(m.y0, y), m.x1 = std::max(m.x1, x + 1), m.y1 = std::max(m.y1, y + 1);
       mass += v, m.cx += v * x, m.cy += v * y;
       m.peak = std::max(m.peak, v);
@@ -299,6 +300,7 @@ TEST(PreprocessDigit, RealUspsDigitsComeBackAlmostUnchanged) {
   o.allow_download = false;
   const DatasetSplits data = load_dataset(o);
   double total = 0;
+  int same_box = 0;
   const int n = 300;
   for (int i = 0; i < n; ++i) {
     const PreprocessResult r = preprocess_digit(sample_image(data.test, i), usps_preprocess_options());
@@ -306,8 +308,21 @@ TEST(PreprocessDigit, RealUspsDigitsComeBackAlmostUnchanged) {
     for (size_t k = 0; k < 256; ++k)
       diff += std::abs(static_cast<int>(r.image.pixels[k]) - data.test.images[static_cast<size_t>(i) * 256 + k]);
     total += diff / 256;
+    GrayImage orig(16, 16);
+    std::copy_n(data.test.images.begin() + i * 256, 256, orig.pixels.begin());
+    // The box of the ink proper: USPS scans carry a faint halo (values up to ~64 of 255) that the
+    // ink threshold leaves out of the box and the resampling then redistributes.
+    const Measured a = measure(orig, 64), b = measure(r.image, 64);
+    same_box += std::abs(a.x0 - b.x0) <= 1 && std::abs(a.y0 - b.y0) <= 1 && std::abs(a.width() - b.width()) <= 1 &&
+                std::abs(a.height() - b.height()) <= 1;
   }
-  EXPECT_LT(total / n, 20.0);
+  // Measured on these 300 test digits (the shared files are checksummed, so the numbers are fixed):
+  // mean absolute difference 1.28 grey levels (the worst single image 45.6: a digit touching the
+  // frame), boxes of pixels > 64 within a pixel for 299 of 300 (for pixels > 0, 267: the halo).
+  // The bounds leave room for floating-point differences between compilers, not for a regression
+  // in the geometry: shifting every digit by one pixel alone costs 41 grey levels on average.
+  EXPECT_LT(total / n, 2.0);
+  EXPECT_GE(same_box, n * 98 / 100);
 }
 
 }  // namespace

@@ -96,6 +96,18 @@ TEST(Registry, AcceptsDottedFileNamesAndTheCacheDir) {
   EXPECT_EQ(s.train.class_names[7], "7");
 }
 
+TEST(Registry, AnEmptyTestOrTrainSplitIsAnError) {
+  // A test set of 0 images reported 0.00% accuracy and exit status 0 (issue 19).
+  test::TempDir dir("reg");
+  write_fake_idx(dir.file("a"), 20, 0, "");
+  EXPECT_TRUE(test::throws_with<DataError>([&] { load_dataset(options_for("kmnist", dir.file("a"), dir.file("cache"))); },
+                                           {"dataset 'kmnist' has 20 training and 0 test images", dir.file("a"),
+                                            "both must be at least 1"}));
+  write_fake_idx(dir.file("b"), 0, 5, ".gz");
+  EXPECT_TRUE(test::throws_with<DataError>([&] { load_dataset(options_for("mnist", dir.file("b"), dir.file("cache"))); },
+                                           {"0 training and 5 test images"}));
+}
+
 TEST(Registry, DataDirFromEnvironment) {
   test::TempDir dir("reg");
   write_fake_idx(dir.file("env/kmnist"), 9, 4, "");

@@ -304,6 +304,16 @@ TEST(SearchSpace, EveryValidationErrorNamesFileParameterAndKey) {
       {"syntax error", "[params.x]\ntype = \"float\nlow = 1\n", {"bad.toml:2", "TOML syntax error"}},
       {"duplicate key (TOML)", "[params.x]\ntype = \"float\"\ntype = \"int\"\n", {"bad.toml:3", "TOML"}},
       {"date value", "[params.x]\ntype = \"fixed\"\nvalue = 1979-05-27\n", {"'x'", "dates"}},
+      // Values the engine would refuse in every trial that draws them (issue 19).
+      {"unknown optimizer choice", "[params.optimizer]\ntype = \"categorical\"\nchoices = [\"sgd\", \"adamx\"]\n",
+       {"bad.toml", "'optimizer'", "'choices'", "\"adamx\" is not a valid optimizer", "sgd, adam, adamw or rmsprop"}},
+      {"unknown schedule fixed", "[params]\nschedule = \"cosin\"\n", {"'schedule'", "'value'", "\"cosin\"", "cosine"}},
+      {"unknown init choice", "[params.init]\ntype = \"categorical\"\nchoices = [\"he-normal\", \"xavier\"]\n",
+       {"'init'", "\"xavier\""}},
+      {"unknown activation choice", "[params.activation]\ntype = \"categorical\"\nchoices = [\"relu\", \"swish\"]\n",
+       {"'activation'", "\"swish\""}},
+      {"optimizer as a number", "[params.optimizer]\ntype = \"categorical\"\nchoices = [1, 2]\n",
+       {"'optimizer'", "not a string (the name of a optimizer)"}},
   };
   for (const BadSpace& c : cases) {
     EXPECT_TRUE(config_error_with([&] { SearchSpace::from_toml_string(c.toml, "bad.toml"); }, c.needles)) << c.what;

@@ -23,5 +23,12 @@ TEST(Shape, RejectsNegativeExtentAndBadIndex) {
   EXPECT_THROW(s[-3], ShapeError);
 }
 
+TEST(Shape, NumelOverflowThrowsInsteadOfWrapping) {
+  const int64_t big = int64_t{1} << 32;
+  EXPECT_EQ(Shape({big, int64_t{1} << 30}).numel(), int64_t{1} << 62);
+  EXPECT_THROW(Shape({big, big}).numel(), ShapeError);
+  EXPECT_EQ(Shape({0, big, big}).numel(), 0);
+}
+
 }  // namespace
 }  // namespace gd

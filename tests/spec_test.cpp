@@ -93,5 +93,12 @@ TEST(Spec, ErrorsNameTheTokenAndPosition) {
   expect_config_error("fc10,avgpool2", "token 2 'avgpool2'");
 }
 
+TEST(Spec, NumbersTooLargeNameTheToken) {
+  // strtoll saturated 2^64 silently, and the shape product then overflowed (issue 19).
+  expect_config_error("fc18446744073709551616,fc10", "token 1 'fc18446744073709551616': number 18446744073709551616 is too large");
+  expect_config_error("conv8k3p99999999999,fc10", "token 1 'conv8k3p99999999999'");
+  expect_config_error("fc128,fc1000001,fc10", "at most 1000000");
+}
+
 }  // namespace
 }  // namespace gd

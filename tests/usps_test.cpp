@@ -212,5 +212,30 @@ TEST(Usps, RealEslFilesWhenPresent) {
   EXPECT_EQ(train.images[9], usps_value_to_u8(-0.167));
 }
 
+// ---- decompression bombs (issue 19) ---------------------------------------------------------------
+
+TEST(UspsHostile, GzipBombOfTextStopsAtTheTextCap) {
+  // 80 MiB of blanks compress to about 80 KB; reading stops at the 64 MiB cap with the file named.
+  test::TempDir dir("usps");
+  const std::string p = dir.file("zip.train.gz");
+  write_text(p, std::string(size_t{80} << 20, ' '), true);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_usps_esl(p); },
+                                           {p, "decompresses to more than 67108864 bytes", "USPS text file"}));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+}
+
+TEST(UspsHostile, TooManySamplesAreRefusedBeforeAllocatingImages) {
+  // 200,000 one-token lines: each would be a 256-byte image (LIBSVM lets every index be absent).
+  test::TempDir dir("usps");
+  const std::string p = dir.file("usps.gz");
+  std::string text;
+  for (int i = 0; i < 200000; ++i) text += "1\n";
+  write_text(p, text, true);
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_usps_libsvm(p); },
+                                           {p, "more than 100000 samples", "by line 100001", "not a USPS file?"}));
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_usps_esl(p); }, {p, "more than 100000 samples"}));
+}
+
 }  // namespace
 }  // namespace gd

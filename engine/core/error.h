@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace gd {
 
@@ -33,11 +34,20 @@ class NumericError : public Error {
 };
 
 namespace detail {
+// Errors about the user's files and options (DataError, ConfigError) are read by users: their
+// message says what is wrong with what they gave, and an internal source path would only be
+// noise. Every other error is a bug or an internal limit: it keeps [file:line] for its report.
 template <typename E>
 [[noreturn]] inline void throw_with_location(const std::string& msg, const char* file, int line) {
-  std::ostringstream os;
-  os << msg << " [" << file << ":" << line << "]";
-  throw E(os.str());
+  if constexpr (std::is_base_of_v<DataError, E> || std::is_base_of_v<ConfigError, E>) {
+    (void)file;
+    (void)line;
+    throw E(msg);
+  } else {
+    std::ostringstream os;
+    os << msg << " [" << file << ":" << line << "]";
+    throw E(os.str());
+  }
 }
 }  // namespace detail
 }  // namespace gd

@@ -21,7 +21,9 @@ int64_t Shape::operator[](int i) const {
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int64_t d : dims_) n *= d;
+  for (int64_t d : dims_) {
+    GD_CHECK_SHAPE(!__builtin_mul_overflow(n, d, &n), "shape " << str() << " has more than 2^63 elements");
+  }
   return n;
 }
 

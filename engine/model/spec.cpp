@@ -30,6 +30,10 @@ std::string fmt_dropout(double p) {
   return os.str();
 }
 
+// The largest number a spec field may hold: far above any width, filter count, kernel, stride or
+// padding that makes sense for digit images, and small enough that shape products cannot overflow.
+constexpr int64_t kMaxSpecNumber = 1000000;
+
 // Reads the token's suffix after `prefix` as a sequence of <letter><int> fields, e.g. "32k5s2p2"
 // with the leading bare integer stored under key '#'.
 class Fields {
@@ -42,7 +46,14 @@ class Fields {
       while (j < token.size() && std::isdigit(static_cast<unsigned char>(token[j]))) ++j;
       if (j == i) fail(key == '#' ? "expected a number" : "expected a number after '" + std::string(1, key) + "'");
       if (values_.count(key)) fail("'" + std::string(1, key) + "' given twice");
-      values_[key] = std::strtoll(token.substr(i, j - i).c_str(), nullptr, 10);
+      // At most kMaxSpecNumber, checked digit by digit (strtoll would saturate silently).
+      int64_t v = 0;
+      for (size_t k = i; k < j; ++k) {
+        v = v * 10 + (token[k] - '0');
+        if (v > kMaxSpecNumber)
+          fail("number " + token.substr(i, j - i) + " is too large (at most " + std::to_string(kMaxSpecNumber) + ")");
+      }
+      values_[key] = v;
       i = j;
     };
     if (i < token.size() && std::isdigit(static_cast<unsigned char>(token[i]))) read_int('#');

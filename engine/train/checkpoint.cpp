@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "engine/core/error.h"
+#include "engine/data/file_bytes.h"
 #include "engine/train/atomic_file.h"
 
 namespace gd {
@@ -16,6 +17,8 @@ namespace {
 
 constexpr size_t kMagicLen = 8;
 constexpr uint32_t kMaxRank = 16;  // far beyond any tensor here; guards against a corrupt rank
+// A checkpoint is read whole into memory: 16 GiB is far beyond any model here (4 billion floats).
+constexpr uint64_t kMaxCheckpointBytes = uint64_t{16} << 30;
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 constexpr bool kHostLittleEndian = true;
@@ -82,8 +85,7 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 // reading so that a truncated file reports where it ends.
 class Reader {
  public:
-  Reader(const std::string& bytes, size_t end, const std::string& path)
-      : p_(bytes.data()), end_(end), path_(path) {}
+  Reader(const char* bytes, size_t end, const std::string& path) : p_(bytes), end_(end), path_(path) {}
 
   size_t pos() const { return pos_; }
   size_t remaining() const { return end_ - pos_; }
@@ -197,12 +199,23 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  const std::string bytes = read_file(path);  // DataError naming the path when missing
-  Reader in(bytes, bytes.size(), path);
+  // The magic number is checked on the first bytes read, so a device such as /dev/zero or a
+  // foreign file of any size fails at once instead of being read whole.
+  ContentLimit limit;
+  limit.cap = SizeCap{kMaxCheckpointBytes, "the most a checkpoint may hold"};
+  limit.header_bytes = kMagicLen;
+  limit.from_header = [&path](const uint8_t* head) {
+    if (std::memcmp(head, kCheckpointMagic, kMagicLen) != 0)
+      throw DataError("checkpoint '" + path + "': not a gpudigits checkpoint (bad magic; expected \"GDCKPT01\")");
+    return SizeCap{kMaxCheckpointBytes, "the most a checkpoint may hold"};
+  };
+  const std::vector<uint8_t> raw = read_file_bytes(path, limit);  // DataError naming the path when missing
+  const char* bytes = reinterpret_cast<const char*>(raw.data());
+  Reader in(bytes, raw.size(), path);
 
   // Magic and version come first so that a foreign file is named as such rather than "corrupt".
-  const size_t magic_avail = bytes.size() < kMagicLen ? bytes.size() : kMagicLen;
-  if (std::memcmp(bytes.data(), kCheckpointMagic, magic_avail) != 0) {
+  const size_t magic_avail = raw.size() < kMagicLen ? raw.size() : kMagicLen;
+  if (std::memcmp(bytes, kCheckpointMagic, magic_avail) != 0) {
     in.fail("not a gpudigits checkpoint (bad magic; expected \"GDCKPT01\")");
   }
   in.bytes(kMagicLen, "magic");
@@ -272,7 +285,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (in.remaining() != 0) {
     in.fail("corrupt: " + std::to_string(in.remaining()) + " unexpected trailing bytes after the CRC");
   }
-  const uint32_t actual_crc = crc32_of(bytes.data(), crc_pos);
+  const uint32_t actual_crc = crc32_of(bytes, crc_pos);
   if (stored_crc != actual_crc) {
     char buf[96];
     std::snprintf(buf, sizeof(buf), "corrupt: CRC-32 mismatch (stored %08x, computed %08x)", stored_crc, actual_crc);

@@ -1,5 +1,7 @@
 #include "engine/train/model_io.h"
 
+#include <cmath>
+
 #include "engine/core/error.h"
 #include "engine/model/spec.h"
 
@@ -67,14 +69,69 @@ void load_weights(Network& net, const Checkpoint& ck, const std::string& prefix)
   write_floats(net.backend(), net.state(), s.values, s.name);
 }
 
+namespace {
+
+std::unique_ptr<Network> build_from_checkpoint(const Checkpoint& ck, Backend& be, int64_t max_batch, ModelInfo* info_out);
+
+}  // namespace
+
 std::unique_ptr<Network> network_from_checkpoint(const Checkpoint& ck, Backend& be, int64_t max_batch,
                                                  ModelInfo* info_out) {
+  // Every problem found here is about this checkpoint: its message names the file.
+  try {
+    return build_from_checkpoint(ck, be, max_batch, info_out);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (ck.source.empty() || what.find(ck.source) != std::string::npos) throw;
+    throw DataError("checkpoint '" + ck.source + "': " + what);
+  }
+}
+
+namespace {
+
+std::unique_ptr<Network> build_from_checkpoint(const Checkpoint& ck, Backend& be, int64_t max_batch,
+                                               ModelInfo* info_out) {
   const ModelInfo info = model_info_from_meta(ck.meta);
-  auto net = std::make_unique<Network>(be, build_layers(info.spec, info.input, info.num_classes, 0.0),
-                                       info.input, max_batch);
+  std::vector<std::unique_ptr<Layer>> layers = build_layers(info.spec, info.input, info.num_classes, 0.0);
+  // The sizes the layers would need, compared with the stored arrays before the network (and its
+  // activation buffers) is allocated: a checkpoint whose spec does not match its weights (or a
+  // hostile one with 10,000 layers) fails here, cheaply.
+  int64_t num_params = 0, num_state = 0;
+  Shape cur = info.input;
+  for (const auto& l : layers) {
+    for (const ParamSpec& ps : l->param_specs(cur)) num_params += ps.shape.numel();
+    num_state += l->state_floats(cur);
+    cur = l->output_shape(cur);
+  }
+  const NamedArray& p = ck.get("params");
+  const NamedArray& s = ck.get("state");
+  GD_CHECK_T(static_cast<int64_t>(p.values.size()) == num_params && static_cast<int64_t>(s.values.size()) == num_state,
+             DataError,
+             "checkpoint weights do not match its model spec '" << info.spec << "': the spec needs " << num_params
+                 << " parameters and " << num_state << " state values, the checkpoint holds " << p.values.size()
+                 << " and " << s.values.size());
+  // Weights that are NaN or infinite (a run saved after it diverged, or a damaged file whose CRC
+  // was recomputed) would predict at chance without a word: refuse them.
+  for (const NamedArray* a : {&p, &s}) {
+    int64_t bad = 0, first = -1;
+    for (size_t i = 0; i < a->values.size(); ++i) {
+      if (!std::isfinite(a->values[i])) {
+        if (first < 0) first = static_cast<int64_t>(i);
+        ++bad;
+      }
+    }
+    GD_CHECK_T(bad == 0, DataError,
+               bad << " of the " << a->values.size() << " values of array '" << a->name
+                   << "' are NaN or infinite (the first at index " << first << ", "
+                   << a->values[static_cast<size_t>(first)] << "): the model cannot predict anything "
+                   << "(was it saved after training diverged?)");
+  }
+  auto net = std::make_unique<Network>(be, std::move(layers), info.input, max_batch);
   load_weights(*net, ck, "");
   if (info_out) *info_out = info;
   return net;
 }
+
+}  // namespace
 
 }  // namespace gd

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "engine/core/error.h"
+#include "engine/train/atomic_file.h"
 
 namespace gd {
 namespace {
@@ -39,6 +40,7 @@ std::string make_run_dir(const std::string& out, const std::string& arch_tag, co
                          std::optional<std::time_t> now) {
   if (!out.empty()) {
     create_parents(out);
+    remove_stale_temp_files(out);  // what a killed run in it left behind
     return out;
   }
 
@@ -58,6 +60,29 @@ std::string make_run_dir(const std::string& out, const std::string& arch_tag, co
   }
   throw Error("cannot create run directory '" + base + "': " + std::to_string(kMaxSuffix) +
               " directories of that name already exist");
+}
+
+std::vector<std::string> run_files_in(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const char* name : {"checkpoint.ckpt", "model.ckpt", "metrics.json", "history.json"})
+    if (std::filesystem::exists(std::filesystem::path(dir) / name, ec)) found.push_back(name);
+  return found;
+}
+
+void check_out_dir_is_free(const std::string& out, const std::string& resume) {
+  if (out.empty()) return;  // a fresh, timestamped directory
+  const std::vector<std::string> files = run_files_in(out);
+  if (files.empty()) return;
+  std::error_code ec;
+  if (!resume.empty() &&
+      std::filesystem::equivalent(std::filesystem::path(resume).parent_path().empty() ? "." : std::filesystem::path(resume).parent_path(), out, ec))
+    return;  // continuing that very run in place
+  std::string list;
+  for (const std::string& f : files) list += (list.empty() ? "" : ", ") + f;
+  throw ConfigError("--out " + out + " already holds a run (" + list + ") that this run would overwrite; pass another "
+                    "--out, remove that directory, or continue it with --resume " +
+                    (std::filesystem::path(out) / "checkpoint.ckpt").string());
 }
 
 }  // namespace gd

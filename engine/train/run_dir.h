@@ -3,6 +3,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gd {
 
@@ -22,5 +23,14 @@ std::string sanitize_run_tag(const std::string& tag);
 std::string make_run_dir(const std::string& out, const std::string& arch_tag,
                          const std::string& runs_root = "runs",
                          std::optional<std::time_t> now = std::nullopt);
+
+// The run files (checkpoint.ckpt, model.ckpt, metrics.json, history.json) that exist in `dir`;
+// empty when it is absent or holds none. gpu_train refuses an --out that holds a run, which it
+// would otherwise overwrite.
+std::vector<std::string> run_files_in(const std::string& dir);
+
+// Throws ConfigError when `out` (an --out given by the user) holds a run that is not the one being
+// resumed (`resume`: the checkpoint path, or empty), naming the files that would be overwritten.
+void check_out_dir_is_free(const std::string& out, const std::string& resume);
 
 }  // namespace gd

@@ -379,9 +379,10 @@ TrainResult TrainingRun::run() {
     st_.history.add(r);
     st_.epoch = epoch;
     progress_.epoch_end(r, cfg_.epochs, best);
+    // Checkpoint first: a kill between the writes leaves history.json behind it, never ahead.
+    save_checkpoint_file("checkpoint.ckpt", false);
     write_json("history.json", st_.history.to_json());
     write_file_atomic(dir_ + "/history.csv", st_.history.to_csv());
-    save_checkpoint_file("checkpoint.ckpt", false);
     if (hooks_.track_test) {
       const EvalResult t = evaluate(*net_, *test_dev_, *acc_, info_.mean, info_.std);
       test_curve.push_back({{"epoch", epoch}, {"train_seconds", train_seconds}, {"test_accuracy", t.accuracy},

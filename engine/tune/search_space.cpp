@@ -4,9 +4,14 @@
 #include "engine/tune/search_space.h"
 
 #include <cmath>
+#include <utility>
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/ops/activation.h"
+#include "engine/optim/init.h"
+#include "engine/optim/optimizer.h"
+#include "engine/optim/schedule.h"
 #include "engine/tune/space_error_site.h"
 
 namespace gd::tune {
@@ -85,6 +90,37 @@ void check_choices(const Site& site, size_t i, const ParamSpec& p) {
       }
     }
   }
+}
+
+// Parameters whose values name something of the engine's: every value a space can give them
+// (choices, grid, fixed value) must be one the engine accepts, checked by the engine's own
+// parser, so a misspelt choice fails when the space is loaded instead of failing every trial
+// that draws it (issue 19).
+void check_engine_names(const Site& site, size_t i, const ParamSpec& p) {
+  using Check = void (*)(const std::string&);
+  static const std::pair<const char*, Check> kNamed[] = {
+      {"optimizer", [](const std::string& v) { OptimizerConfig c; c.name = v; c.nesterov = false; validate(c); }},
+      {"schedule", [](const std::string& v) { ScheduleConfig c; c.name = v; validate(c); }},
+      {"init", [](const std::string& v) { parse_init_scheme(v); }},
+      {"activation", [](const std::string& v) { parse_activation(v); }},
+  };
+  Check check = nullptr;
+  for (const auto& [name, fn] : kNamed)
+    if (p.name == name) check = fn;
+  if (!check) return;
+  auto check_value = [&](const nlohmann::json& v, const char* key, const std::string& what) {
+    if (!v.is_string()) site.fail(i, p.name, key, what + " " + v.dump() + " is not a string (the name of a " + p.name + ")");
+    try {
+      check(v.get<std::string>());
+    } catch (const ConfigError& e) {
+      site.fail(i, p.name, key, what + " " + v.dump() + " is not a valid " + p.name + ": " + e.what());
+    }
+  };
+  if (p.type == ParamType::Categorical)
+    for (const nlohmann::json& v : p.choices) check_value(v, "choices", "choice");
+  if (p.type == ParamType::Fixed) check_value(p.value, "value", "value");
+  if (p.type == ParamType::Float || p.type == ParamType::Int)
+    site.fail(i, p.name, "type", "'" + p.name + "' names a " + p.name + ": it must be categorical or fixed");
 }
 
 void check_grid(const Site& site, size_t i, const ParamSpec& p) {
@@ -174,6 +210,7 @@ SearchSpace::SearchSpace(std::vector<ParamSpec> params, std::string source, std:
         break;
     }
     check_grid(site, i, p);
+    check_engine_names(site, i, p);
     check_conditions(site, i, p, params_);
   }
   dim_of_.assign(params_.size(), -1);
