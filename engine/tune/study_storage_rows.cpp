@@ -11,7 +11,7 @@ const char* const kTrialColumns =
     "id, number, state, params, value, fail_reason, sampler, device, duration_s, attrs, worker, retry_of, "
     "started_at, heartbeat_at, finished_at";
 
-TrialRecord read_record(const sqlite::Stmt& s, const std::string& db_path) {
+TrialRecord read_record(const sql::Row& s, const std::string& db_path) {
   TrialRecord r;
   Trial& t = r.trial;
   t.id = s.int_at(0);
@@ -67,22 +67,19 @@ std::string json_preview(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::vector<TrialRecord> load_records(sqlite::Db& db, int64_t study_id) {
+std::vector<TrialRecord> load_records(sql::Connection& db, int64_t study_id) {
   std::vector<TrialRecord> out;
   std::unordered_map<int64_t, size_t> index;
-  {
-    sqlite::Stmt s(db, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = ?1 ORDER BY number");
-    s.bind(1, study_id);
-    while (s.step()) {
-      out.push_back(read_record(s, db.path()));
-      index[out.back().trial.id] = out.size() - 1;
-    }
+  for (const sql::Row& s :
+       db.query(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = ?1 ORDER BY number", {study_id})) {
+    out.push_back(read_record(s, db.name()));
+    index[out.back().trial.id] = out.size() - 1;
   }
-  sqlite::Stmt v(db,
-                 "SELECT v.trial_id, v.step, v.value FROM trial_values v JOIN trials t ON t.id = v.trial_id "
-                 "WHERE t.study_id = ?1 ORDER BY v.trial_id, v.step");
-  v.bind(1, study_id);
-  while (v.step()) {
+  const sql::Rows values = db.query(
+      "SELECT v.trial_id, v.step, v.value FROM trial_values v JOIN trials t ON t.id = v.trial_id "
+      "WHERE t.study_id = ?1 ORDER BY v.trial_id, v.step",
+      {study_id});
+  for (const sql::Row& v : values) {
     const auto it = index.find(v.int_at(0));
     if (it == index.end()) continue;  // cannot happen inside one read transaction
     out[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
@@ -90,17 +87,15 @@ std::vector<TrialRecord> load_records(sqlite::Db& db, int64_t study_id) {
   return out;
 }
 
-std::optional<TrialRecord> load_record(sqlite::Db& db, int64_t trial_id) {
+std::optional<TrialRecord> load_record(sql::Connection& db, int64_t trial_id) {
   std::optional<TrialRecord> r;
   {
-    sqlite::Stmt s(db, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?1");
-    s.bind(1, trial_id);
-    if (!s.step()) return std::nullopt;
-    r = read_record(s, db.path());
+    const sql::Rows s = db.query(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?1", {trial_id});
+    if (s.empty()) return std::nullopt;
+    r = read_record(s[0], db.name());
   }
-  sqlite::Stmt v(db, "SELECT step, value FROM trial_values WHERE trial_id = ?1 ORDER BY step");
-  v.bind(1, trial_id);
-  while (v.step()) r->trial.intermediate.emplace_back(static_cast<int>(v.int_at(0)), v.double_at(1));
+  for (const sql::Row& v : db.query("SELECT step, value FROM trial_values WHERE trial_id = ?1 ORDER BY step", {trial_id}))
+    r->trial.intermediate.emplace_back(static_cast<int>(v.int_at(0)), v.double_at(1));
   return r;
 }
 
@@ -111,55 +106,50 @@ std::vector<Trial> trials_of(std::vector<TrialRecord> records) {
   return out;
 }
 
-std::optional<Study> find_study_row(sqlite::Db& db, const std::string& name) {
-  sqlite::Stmt s(db, "SELECT id, name, direction, space, config, created_at FROM studies WHERE name = ?1");
-  s.bind(1, name);
-  if (!s.step()) return std::nullopt;
+void lock_study(sql::Connection& db, const Study& s) {
+  if (db.dialect() != sql::Dialect::Postgres) return;
+  // NO KEY UPDATE: other transactions may still insert rows referencing the study (attributes).
+  if (db.query("SELECT id FROM studies WHERE id = ?1 FOR NO KEY UPDATE", {s.id}).empty())
+    throw ConfigError("study '" + s.name + "' no longer exists in '" + db.name() + "'");
+}
+
+const char* for_update(const sql::Connection& db) {
+  return db.dialect() == sql::Dialect::Postgres ? " FOR UPDATE" : "";
+}
+
+std::optional<Study> find_study_row(sql::Connection& db, const std::string& name) {
+  const sql::Rows rows = db.query("SELECT id, name, direction, space, config, created_at FROM studies WHERE name = ?1", {name});
+  if (rows.empty()) return std::nullopt;
+  const sql::Row& s = rows[0];
   Study st;
   st.id = s.int_at(0);
   st.name = s.text_at(1);
   try {
     st.direction = direction_from_string(s.text_at(2));
   } catch (const ConfigError& e) {
-    throw DataError("study database '" + db.path() + "': study '" + name + "': " + e.what());
+    throw DataError("study database '" + db.name() + "': study '" + name + "': " + e.what());
   }
-  st.space = parse_json_column(db.path(), s.text_at(3), "search space of study '" + name + "'");
-  st.config = parse_json_column(db.path(), s.text_at(4), "config of study '" + name + "'");
+  st.space = parse_json_column(db.name(), s.text_at(3), "search space of study '" + name + "'");
+  st.config = parse_json_column(db.name(), s.text_at(4), "config of study '" + name + "'");
   st.created_at = s.double_at(5);
   return st;
 }
 
-Trial insert_running_trial(sqlite::Db& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
+Trial insert_running_trial(sql::Connection& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
                            const std::string& device, const nlohmann::json& attrs,
                            const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
                            const WorkerIdentity& worker) {
-  const int64_t number =
-      db.query_int("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = " + std::to_string(study_id));
+  // The caller's transaction holds the study (lock_study, or SQLite's write lock): numbers are dense.
+  const int64_t number = db.query_int("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?1", {study_id});
   const double now = now_s();
-  {
-    sqlite::Stmt ins(db,
-                     "INSERT INTO trials (study_id, number, state, params, sampler, device, attrs, worker, "
-                     "worker_start, heartbeat_at, started_at, segment_started_at, retry_of) "
-                     "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10)");
-    ins.bind(1, study_id)
-        .bind(2, number)
-        .bind(3, json_text(params, "params of a new trial"))
-        .bind(4, sampler)
-        .bind(5, device);
-    ins.bind(6, json_text(attrs, "attrs of a new trial"))
-        .bind(7, worker.id())
-        .bind(8, worker.start_ticks)
-        .bind(9, now)
-        .bind(10, retry_of);
-    ins.run();
-  }
-  const int64_t id = db.last_insert_rowid();
-  sqlite::Stmt val(db, "INSERT INTO trial_values (trial_id, step, value) VALUES (?1, ?2, ?3)");
-  for (const auto& [step, value] : intermediate) {
-    val.reset();
-    val.bind(1, id).bind(2, step).bind(3, value);
-    val.run();
-  }
+  const int64_t id = db.query_int(
+      "INSERT INTO trials (study_id, number, state, params, sampler, device, attrs, worker, "
+      "worker_start, heartbeat_at, started_at, segment_started_at, retry_of) "
+      "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10) RETURNING id",
+      {study_id, number, json_text(params, "params of a new trial"), sampler, device,
+       json_text(attrs, "attrs of a new trial"), worker.id(), worker.start_ticks, now, retry_of});
+  for (const auto& [step, value] : intermediate)
+    db.exec("INSERT INTO trial_values (trial_id, step, value) VALUES (?1, ?2, ?3)", {id, step, value});
   Trial t;
   t.id = id;
   t.number = static_cast<int>(number);

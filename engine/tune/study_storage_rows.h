@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/tune/sqlite_db.h"
+#include "engine/tune/sql_conn.h"
 #include "engine/tune/study_storage.h"
 
 namespace gd::tune::storage_detail {
@@ -25,16 +25,25 @@ std::string json_text(const nlohmann::json& j, const std::string& what);
 std::string json_preview(const nlohmann::json& j);
 
 // Every trial of a study ordered by number, with intermediate values ordered by step.
-std::vector<TrialRecord> load_records(sqlite::Db& db, int64_t study_id);
-std::optional<TrialRecord> load_record(sqlite::Db& db, int64_t trial_id);
+std::vector<TrialRecord> load_records(sql::Connection& db, int64_t study_id);
+std::optional<TrialRecord> load_record(sql::Connection& db, int64_t trial_id);
 std::vector<Trial> trials_of(std::vector<TrialRecord> records);
 
+// PostgreSQL: locks the study's row until the transaction ends, so the transactions that hand out
+// work (next_job, resume, recovery) run one at a time per study, as BEGIN IMMEDIATE makes them run
+// on SQLite. ConfigError when the study no longer exists.
+void lock_study(sql::Connection& db, const Study& s);
+
+// " FOR UPDATE" on PostgreSQL (lock the rows read until the transaction ends), "" on SQLite, whose
+// write transactions hold the whole file.
+const char* for_update(const sql::Connection& db);
+
 // The study row with this name, or nullopt.
-std::optional<Study> find_study_row(sqlite::Db& db, const std::string& name);
+std::optional<Study> find_study_row(sql::Connection& db, const std::string& name);
 
 // Inserts a Running trial for `worker` with the next free number of the study; returns it as
 // stored (intermediate values are inserted too).
-Trial insert_running_trial(sqlite::Db& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
+Trial insert_running_trial(sql::Connection& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
                            const std::string& device, const nlohmann::json& attrs,
                            const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
                            const WorkerIdentity& worker);
