@@ -84,12 +84,14 @@ CREATE TABLE workers (
 );
 )sql";
 
+// Through the catalog with a fresh snapshot (to_regclass would answer from this session's cache,
+// which may still hold "no such table" after another worker created it under the lock).
 bool has_table(sql::Connection& c, const std::string& table) {
-  return !c.query("SELECT to_regclass(?1)::text", {table})[0].is_null(0);
+  return c.query_int("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?1",
+                     {table}) > 0;
 }
 
-// Creates or upgrades the schema in one transaction under the advisory lock. Returns the version
-// found before (0 for an empty database).
+// Creates or upgrades the schema in one transaction under the advisory lock.
 void create_or_upgrade(sql::Connection& c) {
   sql::Transaction txn(c);
   c.exec("SELECT pg_advisory_xact_lock(?1)", {kSchemaLockKey});
