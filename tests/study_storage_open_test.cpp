@@ -183,7 +183,9 @@ TEST(StudyStorageOpen, VersionOneFileIsUpgraded) {
   test::TempDir dir("open_upgrade");
   const std::string path = dir.file("s.db");
   make_study_file(path, 3);
-  raw_sql(path, "DROP TABLE workers; PRAGMA user_version = 1;");
+  raw_sql(path,
+          "DROP INDEX trials_by_claim; ALTER TABLE trials DROP COLUMN claim_token; DROP TABLE workers; "
+          "PRAGMA user_version = 1;");
   {
     StudyStorage st(path);
     const Study s = st.load_study("real");

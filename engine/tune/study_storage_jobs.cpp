@@ -4,7 +4,9 @@
 // every decision is made on data no other worker can change until it is committed: trial numbers
 // are dense and unique, a queued or paused trial is handed to exactly one worker, and every
 // proposal sees every trial before it.
+#include <atomic>
 #include <cstdio>
+#include <random>
 
 #include "engine/tune/sql_conn.h"
 #include "engine/tune/study_storage.h"
@@ -117,7 +119,8 @@ std::vector<int64_t> recover_locked(sql::Connection& db, const Study& s, const S
 }
 
 // Hands out the oldest queued trial of the study, or nullopt when the queue is empty.
-std::optional<Job> take_queued(sql::Connection& db, const Study& s, const std::string& device, const WorkerIdentity& me) {
+std::optional<Job> take_queued(sql::Connection& db, const Study& s, const std::string& device, const WorkerIdentity& me,
+                               const std::string& token) {
   const std::string skip = db.dialect() == sql::Dialect::Postgres ? " FOR UPDATE SKIP LOCKED" : "";
   const sql::Rows q =
       db.query("SELECT id, params, attrs, retry_of FROM trial_queue WHERE study_id = ?1 ORDER BY id LIMIT 1" + skip, {s.id});
@@ -143,8 +146,8 @@ std::optional<Job> take_queued(sql::Connection& db, const Study& s, const std::s
   Job job;
   job.kind = retry_of ? JobKind::Retry : JobKind::New;
   job.retry_of = retry_of;
-  job.trial =
-      storage_detail::insert_running_trial(db, s.id, params, sampler, device, attrs, intermediate, retry_of, me);
+  job.trial = storage_detail::insert_running_trial(db, s.id, params, sampler, device, attrs, intermediate, retry_of, me,
+                                                   token);
   return job;
 }
 
@@ -178,16 +181,46 @@ Trial claim_resumption(sql::Connection& db, const Study& s, const Resumption& r,
   return t;
 }
 
+// A token naming one next_job call (not its attempts): worker, time and a random part.
+std::string new_claim_token(const WorkerIdentity& me) {
+  static std::atomic<uint64_t> counter{0};
+  std::random_device rd;
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%s/%.6f/%llu/%08x", me.id().c_str(), now_s(),
+                static_cast<unsigned long long>(counter++), rd());
+  return buf;
+}
+
+// After a lost COMMIT: the trial an earlier attempt of this call created, if it was committed.
+std::optional<Job> claimed_before(sql::Connection& db, const std::string& token) {
+  const sql::Rows r = db.query("SELECT id FROM trials WHERE claim_token = ?1", {token});
+  if (r.empty()) return std::nullopt;
+  std::optional<TrialRecord> rec = storage_detail::load_record(db, r[0].int_at(0));
+  if (!rec) return std::nullopt;
+  Job job;
+  job.retry_of = rec->retry_of;
+  job.kind = rec->retry_of ? JobKind::Retry : JobKind::New;
+  job.trial = rec->trial;
+  return job;
+}
+
 }  // namespace
 
 Job StudyStorage::next_job(const Study& s, const JobRequest& request) {
   if (!request.propose) throw ConfigError("next_job on study '" + s.name + "': JobRequest::propose is empty");
   Job job;
-  with_db("next_job", [&](sql::Connection& db, int) {
+  const std::string token = new_claim_token(worker_);
+  with_db("next_job", [&](sql::Connection& db, int attempt) {
+    if (attempt > 0) {
+      if (std::optional<Job> earlier = claimed_before(db, token)) {
+        job = *earlier;
+        return;
+      }
+    }
     sql::Transaction txn(db);
     storage_detail::lock_study(db, s);
     recover_locked(db, s, options_, worker_);
-    if (std::optional<Job> queued = take_queued(db, s, request.device, worker_)) {
+    if (std::optional<Job> queued = take_queued(db, s, request.device, worker_, token)) {
       txn.commit();
       job = *queued;
       return;
@@ -209,7 +242,7 @@ Job StudyStorage::next_job(const Study& s, const JobRequest& request) {
     job.kind = JobKind::New;
     job.retry_of.reset();
     job.trial = storage_detail::insert_running_trial(db, s.id, params, request.sampler, request.device,
-                                                     nlohmann::json::object(), {}, std::nullopt, worker_);
+                                                     nlohmann::json::object(), {}, std::nullopt, worker_, token);
     txn.commit();
   });
   return job;

@@ -70,7 +70,7 @@ CREATE TABLE trial_queue (
 );
 )sql";
 
-// Version 2: the workers table (gpu_tune --list shows the live ones).
+// Version 2: the workers table (gpu_tune --list shows the live ones) and the trials' claim tokens.
 const char* const kUpgradeV2Sql = R"sql(
 CREATE TABLE workers (
   id            TEXT PRIMARY KEY,
@@ -82,6 +82,8 @@ CREATE TABLE workers (
   started_at    DOUBLE PRECISION NOT NULL,
   heartbeat_at  DOUBLE PRECISION NOT NULL
 );
+ALTER TABLE trials ADD COLUMN claim_token TEXT;
+CREATE UNIQUE INDEX trials_by_claim ON trials(claim_token);
 )sql";
 
 // Through the catalog with a fresh snapshot (to_regclass would answer from this session's cache,

@@ -138,16 +138,16 @@ std::optional<Study> find_study_row(sql::Connection& db, const std::string& name
 Trial insert_running_trial(sql::Connection& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
                            const std::string& device, const nlohmann::json& attrs,
                            const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
-                           const WorkerIdentity& worker) {
+                           const WorkerIdentity& worker, const std::string& claim_token) {
   // The caller's transaction holds the study (lock_study, or SQLite's write lock): numbers are dense.
   const int64_t number = db.query_int("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?1", {study_id});
   const double now = now_s();
   const int64_t id = db.query_int(
       "INSERT INTO trials (study_id, number, state, params, sampler, device, attrs, worker, "
-      "worker_start, heartbeat_at, started_at, segment_started_at, retry_of) "
-      "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10) RETURNING id",
+      "worker_start, heartbeat_at, started_at, segment_started_at, retry_of, claim_token) "
+      "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10, ?11) RETURNING id",
       {study_id, number, json_text(params, "params of a new trial"), sampler, device,
-       json_text(attrs, "attrs of a new trial"), worker.id(), worker.start_ticks, now, retry_of});
+       json_text(attrs, "attrs of a new trial"), worker.id(), worker.start_ticks, now, retry_of, claim_token});
   for (const auto& [step, value] : intermediate)
     db.exec("INSERT INTO trial_values (trial_id, step, value) VALUES (?1, ?2, ?3)", {id, step, value});
   Trial t;

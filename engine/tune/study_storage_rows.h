@@ -41,12 +41,12 @@ const char* for_update(const sql::Connection& db);
 // The study row with this name, or nullopt.
 std::optional<Study> find_study_row(sql::Connection& db, const std::string& name);
 
-// Inserts a Running trial for `worker` with the next free number of the study; returns it as
-// stored (intermediate values are inserted too).
+// Inserts a Running trial for `worker` with the next free number of the study, tagged with the
+// handing-out call's `claim_token`; returns it as stored (intermediate values are inserted too).
 Trial insert_running_trial(sql::Connection& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
                            const std::string& device, const nlohmann::json& attrs,
                            const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
-                           const WorkerIdentity& worker);
+                           const WorkerIdentity& worker, const std::string& claim_token);
 
 // Applies an RFC 7396 merge patch to `attrs`; ConfigError when the patch is not an object.
 void merge_attrs(nlohmann::json& attrs, const nlohmann::json& patch, const std::string& what);

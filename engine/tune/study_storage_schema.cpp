@@ -88,6 +88,9 @@ CREATE TABLE workers (
   started_at    REAL NOT NULL,
   heartbeat_at  REAL NOT NULL
 );
+-- the next_job call that created a trial, so a call repeated after a lost COMMIT finds it
+ALTER TABLE trials ADD COLUMN claim_token TEXT;
+CREATE UNIQUE INDEX trials_by_claim ON trials(claim_token);
 )sql";
 
 // Tables every version has (later ones are added by upgrade_schema).

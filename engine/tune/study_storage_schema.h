@@ -15,7 +15,8 @@
 namespace gd::tune {
 
 constexpr int32_t kStudyApplicationId = 0x47445354;  // "GDST" (gpudigits study)
-// Version 2 added the workers table (live workers for gpu_tune --list); a version-1 file or
+// Version 2 added the workers table (live workers for gpu_tune --list) and trials.claim_token
+// (the call that created a trial, to recognise it after a lost COMMIT); a version-1 file or
 // database is upgraded in place when opened.
 constexpr int kStudySchemaVersion = 2;
 
