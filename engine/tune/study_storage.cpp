@@ -64,9 +64,10 @@ void StudyStorage::with_db(const char* what, const std::function<void(sql::Conne
       if (lost) db_.reset();
       const double waited = now_s() - start;
       if (waited > options_.reconnect_timeout_s) {
-        throw StorageUnavailableError(std::string("study storage '") + name_ + "': " + what + " failed for " +
-                        std::to_string(static_cast<int>(waited)) + " s (reconnect_timeout_s " +
-                        std::to_string(static_cast<int>(options_.reconnect_timeout_s)) + "), giving up: " + e.what());
+        char took[64];
+        std::snprintf(took, sizeof(took), "%.1f s (reconnect_timeout_s %.1f)", waited, options_.reconnect_timeout_s);
+        throw StorageUnavailableError(std::string("study storage '") + name_ + "': " + what + " failed for " + took +
+                                      ", giving up: " + e.what());
       }
       // One line per outage (when the backoff first passes a second), not one per attempt.
       if (lost && delay <= 1.0 && delay * 2 > 1.0) {

@@ -63,7 +63,7 @@ void TrialHeartbeat::beat() {
     if (warned_) std::fprintf(stderr, "heartbeat: study storage '%s' reachable again\n", storage_->path().c_str());
     warned_ = false;
   } catch (const std::exception& e) {
-    if (!warned_) std::fprintf(stderr, "heartbeat: %s (retrying every %.0f s)\n", e.what(), interval_s_);
+    if (!warned_) std::fprintf(stderr, "heartbeat: %s (retrying every %.1f s)\n", e.what(), interval_s_);
     warned_ = true;
   }
 }
