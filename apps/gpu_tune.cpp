@@ -326,10 +326,24 @@ int run(int argc, char** argv) {
                   objective.metric.c_str(), objective.arch.c_str(), objective.max_epochs);
     } else {
       study = *found;
-      for (CLI::Option* o : {o_space, o_arch, o_metric, o_epochs, o_dataset, o_limit, o_val})
-        GD_CHECK_T(o->count() == 0, ConfigError,
-                   "study '" << study_name << "' already exists: " << o->get_name()
-                             << " only applies when a study is created (its objective and space are stored; use a new --study)");
+      if (o_space->count() > 0) {
+        // The creating command run again (another machine, another worker): fine when it asks for
+        // the same study; where this machine keeps its data or how many threads it trains with is
+        // its own business. Anything else is a ConfigError naming what differs.
+        nlohmann::json given = to_json(objective);
+        for (const char* k : {"data_dir", "cache_dir", "allow_download", "threads"}) {
+          if (study.config.contains(k)) given[k] = study.config.at(k);
+          else given.erase(k);
+        }
+        storage.open_study(study_name, metric_direction(objective.metric),
+                           SearchSpace::from_toml_file(space_path).to_json(), given);
+      } else {
+        for (CLI::Option* o : {o_arch, o_metric, o_epochs, o_dataset, o_limit, o_val})
+          GD_CHECK_T(o->count() == 0, ConfigError,
+                     "study '" << study_name << "' already exists: " << o->get_name()
+                               << " only applies when a study is created (its objective and space are stored; use a "
+                                  "new --study, or give the creating command's --space and flags unchanged)");
+      }
       const ObjectiveConfig stored = objective_from_json(study.config);
       std::printf("continuing study '%s' (%zu trials so far; objective %s of %s)\n", study_name.c_str(),
                   storage.trials(study).size(), stored.metric.c_str(), stored.arch.c_str());
