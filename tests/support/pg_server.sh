@@ -4,6 +4,8 @@
 #   pg_server.sh start STATE_DIR    initdb in a temporary directory, start on a free local port
 #   pg_server.sh stop STATE_DIR     stop it and remove its data
 #   pg_server.sh restart STATE_DIR  stop it (fast: connections are cut) and start it again
+#                                   (PG_RESTART_PAUSE seconds later)
+# PG_DURABLE=1 at start keeps fsync on (benchmarks); tests run without it.
 #
 # STATE_DIR receives: url (postgresql://gdtest:PASSWORD@127.0.0.1:PORT/postgres, a superuser),
 # port, data (the data directory), log. PostgreSQL refuses to run as root: as root the server runs
@@ -69,15 +71,16 @@ case "$cmd" in
     as_owner "$bin/initdb" -D "$data" -U gdtest --pwfile="$root/pwfile" -A trust --auth-host=scram-sha-256 \
       -E UTF8 --no-sync > "$root/initdb.log" 2>&1 || unavailable "initdb failed: $(tail -3 "$root/initdb.log")"
     rm -f "$root/pwfile"
-    # A test server: no fsync (nothing here must survive a power cut), room for many workers.
+    # Room for many workers. A test server needs no fsync (nothing here must survive a power cut);
+    # PG_DURABLE=1 (the benchmarks) keeps PostgreSQL's durable defaults.
     cat >> "$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$root'
 max_connections = 300
-fsync = off
-full_page_writes = off
-synchronous_commit = off
 CONF
+    if [ -z "${PG_DURABLE:-}" ]; then
+      printf 'fsync = off\nfull_page_writes = off\nsynchronous_commit = off\n' >> "$data/postgresql.conf"
+    fi
     started=0
     for _ in 1 2 3 4 5 6 7 8; do
       port=$((20000 + RANDOM % 30000))
