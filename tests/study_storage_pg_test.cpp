@@ -9,6 +9,7 @@
 #include "engine/core/error.h"
 #include "engine/tune/pg_conn.h"
 #include "engine/tune/study_storage.h"
+#include "engine/tune/study_storage_rows.h"
 #include "engine/tune/study_storage_schema.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/fork_child.h"
@@ -148,6 +149,44 @@ TEST_F(PgStorageTest, SchemaCreatedOnceByRacingWorkers) {
   for (pid_t p : kids) EXPECT_EQ(test::wait_child(p), 0);
   StudyStorage st(url);
   EXPECT_EQ(st.studies().size(), 1u);
+}
+
+// What a worker read before taking the study lock, refreshed under it, equals a full read after
+// other workers told, resumed, reported and created trials in between.
+TEST_F(PgStorageTest, RefreshedRecordsEqualAFullRead) {
+  StudyStorage st(db_->url());
+  const Study s = st.create_study("r", Direction::Maximize, kSpace, kConfig);
+  auto fixed = [](double lr) { return [lr](const std::vector<Trial>&) { return json{{"lr", lr}}; }; };
+  Trial t0 = st.ask(s, fixed(0.1), "random", "cpu");
+  st.tell_complete(t0, 0.5);
+  Trial t1 = st.ask(s, fixed(0.2), "random", "cpu");
+  Trial t2 = st.ask(s, fixed(0.3), "random", "cpu");
+  st.tell_pruned(t2, 1, 0.2, {{"asha", {{"rung", 0}}}});
+  Trial t3 = st.ask(s, fixed(0.4), "random", "cpu");
+
+  sql::PgConnection conn(db_->url());
+  std::vector<TrialRecord> before = storage_detail::load_records(conn, s.id);
+  st.tell_complete(t1, 0.7, {{"metrics", {{"acc", 0.7}}}});
+  st.resume(s, [&](const std::vector<Trial>&) { return Resumption{t2.id, {{"asha", {{"promoted_to", 1}}}}}; }, "cpu");
+  st.report(t3, 1, 0.33);
+  st.ask(s, fixed(0.5), "random", "cpu");
+
+  const std::vector<Trial> refreshed = storage_detail::trials_of(storage_detail::refresh_records(conn, s.id, before));
+  const std::vector<Trial> full = storage_detail::trials_of(storage_detail::load_records(conn, s.id));
+  ASSERT_EQ(refreshed.size(), full.size());
+  ASSERT_EQ(full.size(), 5u);
+  for (size_t i = 0; i < full.size(); ++i) {
+    SCOPED_TRACE("trial " + std::to_string(i));
+    EXPECT_EQ(refreshed[i].id, full[i].id);
+    EXPECT_EQ(refreshed[i].number, full[i].number);
+    EXPECT_EQ(refreshed[i].state, full[i].state);
+    EXPECT_EQ(refreshed[i].value, full[i].value);
+    EXPECT_EQ(refreshed[i].params, full[i].params);
+    EXPECT_EQ(refreshed[i].attrs, full[i].attrs);
+    EXPECT_EQ(refreshed[i].intermediate, full[i].intermediate);
+  }
+  EXPECT_EQ(full[2].state, TrialState::Running);  // the resumed one, no longer paused
+  EXPECT_EQ(full[3].intermediate.size(), 1u);
 }
 
 // A connection opened before fork() refuses to run in the child, and the child leaving does not

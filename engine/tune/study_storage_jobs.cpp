@@ -64,10 +64,10 @@ std::vector<int64_t> recover_locked(sql::Connection& db, const Study& s, const S
     double heartbeat_at;
   };
   std::vector<Candidate> running;
-  // PostgreSQL: SKIP LOCKED passes over trials whose worker is telling them right now (alive).
-  const std::string skip = db.dialect() == sql::Dialect::Postgres ? " FOR UPDATE SKIP LOCKED" : "";
+  // Read without row locks (a tell in progress is not held up); the UPDATE below re-checks the
+  // state, waiting for such a tell to commit, so a trial told meanwhile is left alone.
   for (const sql::Row& q : db.query("SELECT id, worker, worker_start, heartbeat_at FROM trials "
-                                    "WHERE study_id = ?1 AND state = 'running' ORDER BY number" + skip,
+                                    "WHERE study_id = ?1 AND state = 'running' ORDER BY number",
                                     {s.id})) {
     running.push_back({q.int_at(0), q.text_at(1), q.optional_int_at(2), q.double_at(3)});
   }
@@ -217,6 +217,11 @@ Job StudyStorage::next_job(const Study& s, const JobRequest& request) {
         return;
       }
     }
+    // PostgreSQL: read the study before taking its lock (workers do this in parallel), and only
+    // what may have changed under it (refresh_records): the lock is held for milliseconds.
+    const bool pg = db.dialect() == sql::Dialect::Postgres;
+    std::vector<TrialRecord> before;
+    if (pg) before = load_records(db, s.id);
     sql::Transaction txn(db);
     storage_detail::lock_study(db, s);
     recover_locked(db, s, options_, worker_);
@@ -225,7 +230,8 @@ Job StudyStorage::next_job(const Study& s, const JobRequest& request) {
       job = *queued;
       return;
     }
-    const std::vector<Trial> all = trials_of(load_records(db, s.id));
+    const std::vector<Trial> all =
+        trials_of(pg ? storage_detail::refresh_records(db, s.id, std::move(before)) : load_records(db, s.id));
     if (request.resume) {
       if (std::optional<Resumption> r = request.resume(all)) {
         job.kind = JobKind::Resumed;

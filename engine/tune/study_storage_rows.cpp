@@ -1,6 +1,7 @@
 // Row <-> struct conversions shared by the study storage implementation; see study_storage_rows.h.
 #include "engine/tune/study_storage_rows.h"
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -85,6 +86,48 @@ std::vector<TrialRecord> load_records(sql::Connection& db, int64_t study_id) {
     out[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
   }
   return out;
+}
+
+std::vector<TrialRecord> refresh_records(sql::Connection& db, int64_t study_id, std::vector<TrialRecord> before) {
+  int64_t max_id = -1;
+  std::string changing = "{";
+  for (const TrialRecord& r : before) {
+    max_id = std::max(max_id, r.trial.id);
+    const bool may_change = r.trial.state == TrialState::Running || r.trial.state == TrialState::Pruned ||
+                            (r.trial.state == TrialState::Failed && r.trial.fail_reason.rfind("worker lost:", 0) == 0);
+    if (may_change) changing += (changing.size() > 1 ? "," : "") + std::to_string(r.trial.id);
+  }
+  changing += "}";
+  std::unordered_map<int64_t, size_t> index;
+  for (size_t i = 0; i < before.size(); ++i) index[before[i].trial.id] = i;
+  std::vector<int64_t> fresh_ids;
+  for (const sql::Row& s : db.query(std::string("SELECT ") + kTrialColumns +
+                                        " FROM trials WHERE study_id = ?1 AND (id > ?2 OR id = ANY(CAST(?3 AS BIGINT[])))",
+                                    {study_id, max_id, changing})) {
+    TrialRecord r = read_record(s, db.name());
+    fresh_ids.push_back(r.trial.id);
+    const auto it = index.find(r.trial.id);
+    if (it != index.end()) {
+      before[it->second] = std::move(r);
+    } else {
+      index[r.trial.id] = before.size();
+      before.push_back(std::move(r));
+    }
+  }
+  if (!fresh_ids.empty()) {
+    std::string ids = "{";
+    for (int64_t id : fresh_ids) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+    ids += "}";
+    for (const sql::Row& v : db.query("SELECT trial_id, step, value FROM trial_values "
+                                      "WHERE trial_id = ANY(CAST(?1 AS BIGINT[])) ORDER BY trial_id, step",
+                                      {ids})) {
+      const auto it = index.find(v.int_at(0));
+      if (it != index.end()) before[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
+    }
+  }
+  std::sort(before.begin(), before.end(),
+            [](const TrialRecord& a, const TrialRecord& b) { return a.trial.number < b.trial.number; });
+  return before;
 }
 
 std::optional<TrialRecord> load_record(sql::Connection& db, int64_t trial_id) {

@@ -27,6 +27,15 @@ std::string json_preview(const nlohmann::json& j);
 // Every trial of a study ordered by number, with intermediate values ordered by step.
 std::vector<TrialRecord> load_records(sql::Connection& db, int64_t study_id);
 std::optional<TrialRecord> load_record(sql::Connection& db, int64_t trial_id);
+
+// `before` (load_records read before the caller took the study lock) brought up to date inside the
+// locked transaction by reading only what can differ: trials created since (ids above the largest
+// in `before`: on PostgreSQL trials are only inserted under the study lock, so ids grow in commit
+// order) and trials that were running or paused (they may have ended or been resumed). Finished
+// trials do not change, except a "worker lost" one that a late tell completes: those are read
+// again too. The result equals load_records(db, study_id) as far as any sampler can tell, for a
+// fraction of its cost under the lock.
+std::vector<TrialRecord> refresh_records(sql::Connection& db, int64_t study_id, std::vector<TrialRecord> before);
 std::vector<Trial> trials_of(std::vector<TrialRecord> records);
 
 // PostgreSQL: locks the study's row until the transaction ends, so the transactions that hand out
