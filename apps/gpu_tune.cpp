@@ -140,7 +140,13 @@ int run_workers(const std::string& storage_path, const StorageOptions& storage_o
       const int64_t target = study_target(storage, study);
       worker.set_trial_limit(target);
       worker.set_budget(target > 0 ? nullptr : &no_new_trials);
-      const int done = worker.run(on_event, stop);
+      int done = 0;
+      try {
+        done = worker.run(on_event, stop);
+      } catch (const StorageUnavailableError& e) {
+        // A worker that waits for work waits for the database too (its results are on disk).
+        std::fprintf(stderr, "gpu_tune: worker %d: %s; waiting\n", worker_index, e.what());
+      }
       segments += done;
       if (done > 0) idle_since = std::chrono::steady_clock::now();
       const double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() - idle_since).count();

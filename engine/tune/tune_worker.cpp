@@ -132,13 +132,22 @@ bool TuneWorker::run_one(const TrialEventFn& on_event, const std::function<bool(
   int last_epoch = 0;
   bool paused = false, pruned = false;
   auto report = [&](int epoch, double value) -> bool {
-    storage_.report(trial, epoch, value);
     last_epoch = epoch;
+    bool reported = true;
+    try {
+      storage_.report(trial, epoch, value);
+    } catch (const StorageUnavailableError& e) {
+      // Training goes on without the database: this epoch's value is not recorded (the final
+      // result will be, from disk if need be) and no pruning decision is taken on it.
+      std::fprintf(stderr, "worker %s: trial %d epoch %d not reported, training on: %s\n",
+                   storage_.worker().id().c_str(), trial.number, epoch, e.what());
+      reported = false;
+    }
     if (asha) {
       if (asha->target_rung(trial) < asha->last_rung() && epoch >= asha->epoch_budget(trial)) paused = true;
       return !paused;
     }
-    if (pruner_->should_prune(trial, epoch, storage_.trials(study_), direction_)) pruned = true;
+    if (reported && pruner_->should_prune(trial, epoch, storage_.trials(study_), direction_)) pruned = true;
     return !pruned;
   };
   const TrialOutcome out = runner_.run(trial.params, run_dir, report, resume_from);
