@@ -61,8 +61,11 @@ def run_gpudigits(build_dir, url, workers, trials):
 
 
 def optuna_worker(url, n, seed, gate, errors):
+    import warnings
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # We record the heartbeat ourselves, as a worker of study.optimize() would once per trial.
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
     try:
         storage = optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=120)
         study = optuna.load_study(study_name="overhead", storage=storage,

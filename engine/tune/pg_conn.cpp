@@ -200,7 +200,17 @@ int64_t PgConnection::exec(const std::string& sql, const Params& params) {
 }
 
 void PgConnection::begin(TxnMode mode) {
-  exec(mode == TxnMode::Write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  switch (mode) {
+    case TxnMode::Write:
+      exec("BEGIN");
+      break;
+    case TxnMode::Read:
+      exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      break;
+    case TxnMode::WriteNoFlush:
+      exec("BEGIN; SET LOCAL synchronous_commit TO off");  // one round trip (simple protocol)
+      break;
+  }
 }
 
 void PgConnection::commit() {

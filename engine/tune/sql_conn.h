@@ -101,6 +101,11 @@ class Connection {
   enum class TxnMode {
     Write,  // SQLite: BEGIN IMMEDIATE (the file's write lock); PostgreSQL: BEGIN (READ COMMITTED)
     Read,   // one consistent snapshot: SQLite BEGIN DEFERRED; PostgreSQL REPEATABLE READ, READ ONLY
+    // Write, but PostgreSQL's COMMIT returns before its WAL reaches the disk (synchronous_commit
+    // off for this transaction): it is durable once any later synchronous commit of the server
+    // returns, e.g. this session's next write. Only a server crash in between forgets it. SQLite:
+    // as Write.
+    WriteNoFlush,
   };
   virtual ~Connection() = default;
   virtual Dialect dialect() const = 0;

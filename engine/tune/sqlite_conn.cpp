@@ -79,7 +79,7 @@ int64_t SqliteConnection::exec(const std::string& sql, const Params& params) {
 }
 
 void SqliteConnection::begin(TxnMode mode) {
-  translate([&] { db_->exec(mode == TxnMode::Write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"); });
+  translate([&] { db_->exec(mode == TxnMode::Read ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE"); });
 }
 
 void SqliteConnection::commit() {

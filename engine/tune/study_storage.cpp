@@ -38,6 +38,7 @@ StudyStorage::StudyStorage(const std::string& location, StorageOptions options)
   if (!(options_.reconnect_timeout_s >= 0)) throw ConfigError("StorageOptions::reconnect_timeout_s must be >= 0");
   name_ = sql::is_postgres_url(location) ? sql::pg_display_url(location) : location;
   db_ = open_study_connection(location, options_.busy_timeout_ms);
+  caches_ = std::make_unique<storage_detail::RecordCaches>();
 }
 
 StudyStorage::~StudyStorage() = default;
@@ -211,6 +212,7 @@ void StudyStorage::delete_study(const std::string& name) {
     db.exec("DELETE FROM workers WHERE study_id = ?1", {st.id});
     db.exec("DELETE FROM studies WHERE id = ?1", {st.id});
     txn.commit();
+    caches_->by_study.erase(st.id);
   });
 }
 

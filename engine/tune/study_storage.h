@@ -44,6 +44,9 @@ namespace gd::tune {
 namespace sql {
 class Connection;
 }
+namespace storage_detail {
+struct RecordCaches;
+}
 
 struct Study {
   int64_t id = -1;
@@ -178,10 +181,13 @@ class StudyStorage {
   std::vector<WorkerRecord> live_workers(const Study& s, double within_s);
 
   // ---- handing out work ----
-  // In one BEGIN IMMEDIATE transaction: recover interrupted trials, then hand out (in this order)
-  // the oldest queued trial (a retry or an enqueued one), a trial chosen by request.resume, or a new
+  // In one transaction holding the study: recover lost trials, then hand out (in this order) the
+  // oldest queued trial (a retry or an enqueued one), a trial chosen by request.resume, or a new
   // trial with request.propose's parameters and the next number. Two workers can never get the
-  // same trial or proposals made without seeing each other's.
+  // same trial or proposals made without seeing each other's. On PostgreSQL the commit does not
+  // wait for the disk (the study lock is released sooner): the hand-out is durable once this
+  // worker's next write (e.g. its first heartbeat()) returns; a server crash before that forgets
+  // it, and the worker's next call on the trial says so (false / TrialLostError).
   Job next_job(const Study& s, const JobRequest& request);
   // next_job without resumptions; returns the trial handed out.
   Trial ask(const Study& s, const ProposeFn& propose, const std::string& sampler, const std::string& device);
@@ -235,6 +241,7 @@ class StudyStorage {
   void with_db(const char* what, const std::function<void(sql::Connection&, int)>& body);
 
   std::unique_ptr<sql::Connection> db_;
+  std::unique_ptr<storage_detail::RecordCaches> caches_;  // PostgreSQL: complete trials seen
   std::string location_;  // as given (a URL may hold the password): never shown
   std::string name_;      // as shown
   StorageOptions options_;

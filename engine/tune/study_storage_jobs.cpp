@@ -221,8 +221,10 @@ Job StudyStorage::next_job(const Study& s, const JobRequest& request) {
     // what may have changed under it (refresh_records): the lock is held for milliseconds.
     const bool pg = db.dialect() == sql::Dialect::Postgres;
     std::vector<TrialRecord> before;
-    if (pg) before = load_records(db, s.id);
-    sql::Transaction txn(db);
+    if (pg) before = storage_detail::load_records_cached(db, s.id, caches_->by_study[s.id]);
+    // The study lock is held until COMMIT returns: that COMMIT does not wait for the disk. The
+    // worker's first heartbeat (a flushed commit) makes the hand-out durable before it trains.
+    sql::Transaction txn(db, sql::Connection::TxnMode::WriteNoFlush);
     storage_detail::lock_study(db, s);
     recover_locked(db, s, options_, worker_);
     if (std::optional<Job> queued = take_queued(db, s, request.device, worker_, token)) {

@@ -88,6 +88,58 @@ std::vector<TrialRecord> load_records(sql::Connection& db, int64_t study_id) {
   return out;
 }
 
+namespace {
+
+std::string id_array(const std::vector<int64_t>& ids) {
+  std::string out = "{";
+  for (int64_t id : ids) out += (out.size() > 1 ? "," : "") + std::to_string(id);
+  return out + "}";
+}
+
+// Reads the values of `records` (indexed by id in `index`) appended in step order.
+void read_values(sql::Connection& db, const std::vector<int64_t>& ids, std::vector<TrialRecord>& records,
+                 const std::unordered_map<int64_t, size_t>& index) {
+  if (ids.empty()) return;
+  for (const sql::Row& v : db.query("SELECT trial_id, step, value FROM trial_values "
+                                    "WHERE trial_id = ANY(CAST(?1 AS BIGINT[])) ORDER BY trial_id, step",
+                                    {id_array(ids)})) {
+    const auto it = index.find(v.int_at(0));
+    if (it != index.end()) records[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
+  }
+}
+
+}  // namespace
+
+std::vector<TrialRecord> load_records_cached(sql::Connection& db, int64_t study_id, StudyRecordCache& cache) {
+  std::vector<TrialRecord> fetched;
+  std::unordered_map<int64_t, size_t> index;
+  std::vector<int64_t> ids;
+  for (const sql::Row& s :
+       db.query(std::string("SELECT ") + kTrialColumns +
+                    " FROM trials WHERE study_id = ?1 AND (id > ?2 OR state <> 'complete' OR id = ANY(CAST(?3 AS BIGINT[])))",
+                {study_id, cache.max_id, id_array(cache.others)})) {
+    fetched.push_back(read_record(s, db.name()));
+    index[fetched.back().trial.id] = fetched.size() - 1;
+    ids.push_back(fetched.back().trial.id);
+  }
+  read_values(db, ids, fetched, index);
+  cache.others.clear();
+  std::vector<TrialRecord> out;
+  out.reserve(cache.complete.size() + fetched.size());
+  for (const auto& [id, r] : cache.complete) out.push_back(r);
+  for (TrialRecord& r : fetched) {
+    cache.max_id = std::max(cache.max_id, r.trial.id);
+    if (r.trial.state == TrialState::Complete) {
+      cache.complete.emplace(r.trial.id, r);
+    } else {
+      cache.others.push_back(r.trial.id);
+    }
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const TrialRecord& a, const TrialRecord& b) { return a.trial.number < b.trial.number; });
+  return out;
+}
+
 std::vector<TrialRecord> refresh_records(sql::Connection& db, int64_t study_id, std::vector<TrialRecord> before) {
   int64_t max_id = -1;
   std::string changing = "{";
@@ -183,14 +235,16 @@ Trial insert_running_trial(sql::Connection& db, int64_t study_id, const nlohmann
                            const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
                            const WorkerIdentity& worker, const std::string& claim_token) {
   // The caller's transaction holds the study (lock_study, or SQLite's write lock): numbers are dense.
-  const int64_t number = db.query_int("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?1", {study_id});
   const double now = now_s();
-  const int64_t id = db.query_int(
+  const sql::Rows ins = db.query(
       "INSERT INTO trials (study_id, number, state, params, sampler, device, attrs, worker, "
       "worker_start, heartbeat_at, started_at, segment_started_at, retry_of, claim_token) "
-      "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10, ?11) RETURNING id",
-      {study_id, number, json_text(params, "params of a new trial"), sampler, device,
-       json_text(attrs, "attrs of a new trial"), worker.id(), worker.start_ticks, now, retry_of, claim_token});
+      "VALUES (?1, (SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?1), 'running', ?2, ?3, ?4, ?5, "
+      "?6, ?7, ?8, ?8, ?8, ?9, ?10) RETURNING id, number",
+      {study_id, json_text(params, "params of a new trial"), sampler, device, json_text(attrs, "attrs of a new trial"),
+       worker.id(), worker.start_ticks, now, retry_of, claim_token});
+  if (ins.empty()) throw DataError("study database '" + db.name() + "': inserting a trial returned no row");
+  const int64_t id = ins[0].int_at(0), number = ins[0].int_at(1);
   for (const auto& [step, value] : intermediate)
     db.exec("INSERT INTO trial_values (trial_id, step, value) VALUES (?1, ?2, ?3)", {id, step, value});
   Trial t;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/tune/sql_conn.h"
@@ -27,6 +28,21 @@ std::string json_preview(const nlohmann::json& j);
 // Every trial of a study ordered by number, with intermediate values ordered by step.
 std::vector<TrialRecord> load_records(sql::Connection& db, int64_t study_id);
 std::optional<TrialRecord> load_record(sql::Connection& db, int64_t trial_id);
+
+// What one connection has seen of each study's Complete trials, which never change again: a
+// worker reading the study before each hand-out fetches only the rest (load_records_cached).
+struct StudyRecordCache {
+  int64_t max_id = -1;                                  // the largest trial id read so far
+  std::unordered_map<int64_t, TrialRecord> complete;    // by id
+  std::vector<int64_t> others;                          // ids not complete at the last read
+};
+struct RecordCaches {
+  std::unordered_map<int64_t, StudyRecordCache> by_study;
+};
+
+// load_records(db, study_id) through `cache` (PostgreSQL only): reads the trials created since
+// the last call, those not complete then, and those not complete now, with their values.
+std::vector<TrialRecord> load_records_cached(sql::Connection& db, int64_t study_id, StudyRecordCache& cache);
 
 // `before` (load_records read before the caller took the study lock) brought up to date inside the
 // locked transaction by reading only what can differ: trials created since (ids above the largest

@@ -40,7 +40,11 @@ Owned read_owner(sql::Connection& db, const Trial& trial) {
   const sql::Rows q = db.query(std::string("SELECT state, worker, fail_reason, value FROM trials WHERE id = ?1") +
                                    storage_detail::for_update(db),
                                {trial.id});
-  if (q.empty()) throw ConfigError("no trial with id " + std::to_string(trial.id) + " in '" + db.name() + "'");
+  if (q.empty()) {
+    // Deleted with its study, or forgotten by a server crash right after it was handed out.
+    throw TrialLostError("trial " + std::to_string(trial.number) + " (id " + std::to_string(trial.id) +
+                         ") is no longer in '" + db.name() + "'");
+  }
   return {q[0].text_at(0), q[0].text_at(1), q[0].text_at(2), q[0].optional_double_at(3)};
 }
 

@@ -38,18 +38,12 @@ TuneWorker::TuneWorker(StudyStorage& storage, const Study& study, Backend& backe
 
 int TuneWorker::run(const TrialEventFn& on_event, const std::function<bool()>& should_stop) {
   store_pending_results(storage_, pending_);
-  std::unique_ptr<TrialHeartbeat> heartbeat;
-  if (options_.heartbeat_interval_s > 0)
-    heartbeat = std::make_unique<TrialHeartbeat>(storage_, study_, options_.heartbeat_interval_s);
-  heartbeat_ = heartbeat.get();
+  // Started once and kept until the worker is destroyed: between run() calls (gpu_tune --worker
+  // waiting for work) it keeps the worker listed as idle.
+  if (!heartbeat_ && options_.heartbeat_interval_s > 0)
+    heartbeat_ = std::make_unique<TrialHeartbeat>(storage_, study_, options_.heartbeat_interval_s);
   int segments = 0;
-  try {
-    while (!(should_stop && should_stop()) && run_one(on_event, should_stop)) ++segments;
-  } catch (...) {
-    heartbeat_ = nullptr;
-    throw;
-  }
-  heartbeat_ = nullptr;
+  while (!(should_stop && should_stop()) && run_one(on_event, should_stop)) ++segments;
   return segments;
 }
 
@@ -112,6 +106,13 @@ bool TuneWorker::run_one(const TrialEventFn& on_event, const std::function<bool(
   } catch (...) {
     settle_budget(false);
     throw;
+  }
+  // The first heartbeat is a flushed commit: after it the hand-out is durable (next_job's own
+  // commit does not wait for the disk). False: the trial is not ours (any more); skip it.
+  if (!storage_.heartbeat(job.trial)) {
+    std::fprintf(stderr, "worker %s: trial %d was handed out but is not running for this worker; skipped\n",
+                 storage_.worker().id().c_str(), job.trial.number);
+    return true;
   }
   if (heartbeat_) heartbeat_->set_trial(job.trial);
   Trial& trial = job.trial;

@@ -75,7 +75,7 @@ class TuneWorker {
   std::unique_ptr<Pruner> pruner_;
   TrialRunner runner_;
   PendingResults pending_;
-  TrialHeartbeat* heartbeat_ = nullptr;  // while run() runs, when heartbeats are on
+  std::unique_ptr<TrialHeartbeat> heartbeat_;  // from the first run(), when heartbeats are on
 };
 
 }  // namespace gd::tune
