@@ -59,6 +59,8 @@ start_server() {
 
 case "$cmd" in
   start)
+    # A server left by an interrupted run in this state directory is stopped first.
+    if [ -f "$state/data" ]; then "$0" stop "$state"; fi
     rm -f "$state/unavailable" "$state/url"
     bin=$(bindir) || unavailable "no PostgreSQL server installed (apt-get install postgresql; ./setup.sh does)"
     pick_owner
