@@ -452,11 +452,24 @@ int run(int argc, char** argv) {
         std::printf("\nfinal: not yet, %zu trials of the study are still running elsewhere; the last worker to "
                     "finish retrains the best\n", running);
         best.reset();
-      } else if (!done && !after.claim_study_attr(study, "final_claim:" + std::to_string(best->id),
-                                                  {{"worker", after.worker().id()}, {"at", unix_now()}})) {
-        std::printf("\nfinal: trial %d is being retrained by another worker (study attribute final_claim:%lld)\n",
-                    best->number, static_cast<long long>(best->id));
-        best.reset();
+      } else if (!done) {
+        const std::string key = "final_claim:" + std::to_string(best->id);
+        const nlohmann::json mine = {{"worker", after.worker().id()},
+                                     {"worker_start", after.worker().start_ticks.value_or(0)},
+                                     {"at", unix_now()}};
+        if (!after.claim_study_attr(study, key, mine)) {
+          // A claimant that died on this machine (e.g. Ctrl-C twice during the retrain) is replaced.
+          const nlohmann::json other = after.study_attr(study, key).value_or(nlohmann::json::object());
+          const std::string who = other.value("worker", std::string("?"));
+          const int64_t start = other.value("worker_start", int64_t{0});
+          if (worker_liveness(who, start ? std::optional<int64_t>(start) : std::nullopt) == WorkerLiveness::Dead) {
+            after.set_study_attr(study, key, mine);
+          } else {
+            std::printf("\nfinal: trial %d is being retrained by worker %s (study attribute %s)\n", best->number,
+                        who.c_str(), key.c_str());
+            best.reset();
+          }
+        }
       }
     }
     if (best) {

@@ -118,8 +118,22 @@ TEST_F(GpuTunePg, TheSameCommandTwiceAtOnceRunsBothBudgets) {
     EXPECT_EQ(t.at("state"), "complete");
   }
   EXPECT_EQ(numbers, (std::set<int>{0, 1, 2, 3, 4, 5}));
-  // A third run with the final retrain: it alone trains the final model.
-  const Output o = gd::test::run_binary("gpu_tune", common("both") + "--trials 0");
+  // The final retrain is claimed once: while a worker on another machine holds the claim this
+  // run skips it; a claimant that died on this machine is replaced.
+  gd::test::raw_sql(db_->url(),
+                    "INSERT INTO study_attrs (study_id, key, value) SELECT study_id, 'final_claim:' || id, "
+                    "'{\"worker\": \"elsewhere.invalid:1\", \"at\": 0}' FROM trials");
+  Output o = gd::test::run_binary("gpu_tune", common("both") + "--trials 0");
+  EXPECT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("is being retrained by worker elsewhere.invalid:1"), std::string::npos) << o.text;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  const pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  wait_for(gone);
+  gd::test::raw_sql(db_->url(), std::string("UPDATE study_attrs SET value = '{\"worker\": \"") + host + ":" +
+                                    std::to_string(gone) + "\", \"at\": 0}' WHERE key LIKE 'final_claim:%'");
+  o = gd::test::run_binary("gpu_tune", common("both") + "--trials 0");
   EXPECT_EQ(o.code, 0) << o.text;
   EXPECT_NE(o.text.find("final: trial"), std::string::npos) << o.text;
   const Output again = gd::test::run_binary("gpu_tune", common("both") + "--trials 0");
