@@ -136,8 +136,9 @@ TEST_F(GpuTunePg, TheSameCommandTwiceAtOnceRunsBothBudgets) {
   o = gd::test::run_binary("gpu_tune", common("both") + "--trials 0");
   EXPECT_EQ(o.code, 0) << o.text;
   EXPECT_NE(o.text.find("final: trial"), std::string::npos) << o.text;
-  const Output again = gd::test::run_binary("gpu_tune", common("both") + "--trials 0");
+  const Output again = gd::test::run_binary("gpu_tune", common("both") + "--trials 0 --report");
   EXPECT_EQ(again.code, 0) << again.text;
+  EXPECT_TRUE(std::filesystem::exists(dir_->path() + "/runs/both/report.html")) << again.text;
   // Nothing printed or written anywhere holds the password.
   for (const std::string& log : {read(dir_->file("a.log")), read(dir_->file("b.log")), o.text, again.text})
     EXPECT_EQ(log.find(password_), std::string::npos) << log;
