@@ -34,10 +34,11 @@ bindir() {
   [ -n "$d" ] && [ -x "$d/pg_ctl" ] && echo "$d"
 }
 
-# Runs a command as the server's user.
+# Runs a command as the server's user, from a directory that user can enter (the checkout may
+# be in root's home).
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$owner" -- "$@"
+    (cd /tmp && runuser -u "$owner" -- "$@")
   else
     "$@"
   fi
