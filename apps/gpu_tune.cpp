@@ -192,8 +192,9 @@ int run_workers(const std::string& storage_path, const StorageOptions& storage_o
 
 int run(int argc, char** argv) {
   CLI::App app{"gpu_tune: hyperparameter search (random, grid, TPE, Gaussian-process BO; median or ASHA "
-               "pruning) with studies persisted in SQLite.\nRe-running with the same --study continues it "
-               "(trials interrupted by a crash are retried). Search-space format: docs/search-spaces.md"};
+               "pruning) with studies persisted in SQLite or PostgreSQL (workers on many machines: "
+               "docs/distributed.md).\nRe-running with the same --study continues it (trials of lost workers are "
+               "retried). Search-space format: docs/search-spaces.md"};
   app.get_formatter()->column_width(34);
   std::string study_name, storage_path = "runs/studies.db", space_path, runs_dir = "runs/tune";
   double heartbeat_grace = 120;

@@ -61,7 +61,7 @@ struct Study {
 struct TrialRecord {
   Trial trial;
   std::string worker;                 // "host:pid" of the process that ran it last
-  std::optional<int64_t> retry_of;    // id of the interrupted trial this one retries
+  std::optional<int64_t> retry_of;    // id of the lost trial this one retries
   double started_at = 0.0;            // unix seconds: first handed out
   double heartbeat_at = 0.0;          // unix seconds: last sign of life from its worker
   std::optional<double> finished_at;  // unix seconds: last time it stopped running
@@ -97,7 +97,7 @@ const char* to_string(JobKind k);
 struct Job {
   JobKind kind = JobKind::New;
   Trial trial;                      // state Running, owned by this worker
-  std::optional<int64_t> retry_of;  // Retry: the interrupted trial's id
+  std::optional<int64_t> retry_of;  // Retry: the lost trial's id
 };
 
 struct StorageOptions {

@@ -120,7 +120,7 @@ bool TuneWorker::run_one(const TrialEventFn& on_event, const std::function<bool(
   const std::string run_dir = trial_dir(options_.runs_dir, study_.name, trial.number);
 
   // Where to continue from: a promoted trial from its own checkpoint; a retry from the checkpoint
-  // its interrupted predecessor left (if it got that far).
+  // its lost predecessor left (if it got that far).
   std::string resume_from;
   if (job.kind == JobKind::Resumed) {
     resume_from = run_dir + "/checkpoint.ckpt";
