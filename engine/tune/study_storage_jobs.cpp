@@ -153,7 +153,7 @@ std::optional<Job> take_queued(sql::Connection& db, const Study& s, const std::s
 
 // Marks the paused trial chosen by a resumer Running for this worker.
 Trial claim_resumption(sql::Connection& db, const Study& s, const Resumption& r, const std::string& device,
-                       const WorkerIdentity& me) {
+                       const WorkerIdentity& me, const std::string& token) {
   std::optional<TrialRecord> rec = storage_detail::load_record(db, r.trial_id);
   if (!rec) throw Error("resumer chose trial id " + std::to_string(r.trial_id) + ", which does not exist");
   Trial& t = rec->trial;
@@ -170,10 +170,10 @@ Trial claim_resumption(sql::Connection& db, const Study& s, const Resumption& r,
   const double now = now_s();
   const int64_t changed = db.exec(
       "UPDATE trials SET state = 'running', value = NULL, attrs = ?2, device = ?3, worker = ?4, "
-      "worker_start = ?5, heartbeat_at = ?6, segment_started_at = ?6, finished_at = NULL "
+      "worker_start = ?5, heartbeat_at = ?6, segment_started_at = ?6, finished_at = NULL, claim_token = ?7 "
       "WHERE id = ?1 AND state = 'pruned'",
       {t.id, storage_detail::json_text(t.attrs, "attrs of " + trial_tag(s, t.number)), device, me.id(), me.start_ticks,
-       now});
+       now, token});
   if (changed != 1) throw Error("could not claim " + trial_tag(s, t.number) + " for resumption");
   t.state = TrialState::Running;
   t.value.reset();
@@ -191,15 +191,18 @@ std::string new_claim_token(const WorkerIdentity& me) {
   return buf;
 }
 
-// After a lost COMMIT: the trial an earlier attempt of this call created, if it was committed.
+// After a lost COMMIT: the trial an earlier attempt of this call created or resumed, if that
+// attempt was committed (a resumed trial's run segment started after the trial did).
 std::optional<Job> claimed_before(sql::Connection& db, const std::string& token) {
-  const sql::Rows r = db.query("SELECT id FROM trials WHERE claim_token = ?1", {token});
+  const sql::Rows r =
+      db.query("SELECT id, segment_started_at > started_at FROM trials WHERE claim_token = ?1", {token});
   if (r.empty()) return std::nullopt;
   std::optional<TrialRecord> rec = storage_detail::load_record(db, r[0].int_at(0));
   if (!rec) return std::nullopt;
   Job job;
   job.retry_of = rec->retry_of;
-  job.kind = rec->retry_of ? JobKind::Retry : JobKind::New;
+  const std::string resumed = r[0].text_at(1);
+  job.kind = (resumed == "t" || resumed == "1") ? JobKind::Resumed : rec->retry_of ? JobKind::Retry : JobKind::New;
   job.trial = rec->trial;
   return job;
 }
@@ -237,7 +240,7 @@ Job StudyStorage::next_job(const Study& s, const JobRequest& request) {
     if (request.resume) {
       if (std::optional<Resumption> r = request.resume(all)) {
         job.kind = JobKind::Resumed;
-        job.trial = claim_resumption(db, s, *r, request.device, worker_);
+        job.trial = claim_resumption(db, s, *r, request.device, worker_, token);
         txn.commit();
         return;
       }
@@ -275,7 +278,7 @@ std::optional<Trial> StudyStorage::resume(const Study& s, const ResumeFn& choose
     const std::vector<Trial> all = trials_of(load_records(db, s.id));
     const std::optional<Resumption> r = chooser(all);
     t.reset();
-    if (r) t = claim_resumption(db, s, *r, device, worker_);
+    if (r) t = claim_resumption(db, s, *r, device, worker_, new_claim_token(worker_));
     txn.commit();  // also keeps what recovery marked
   });
   return t;
