@@ -189,6 +189,48 @@ TEST_F(PgStorageTest, RefreshedRecordsEqualAFullRead) {
   EXPECT_EQ(full[3].intermediate.size(), 1u);
 }
 
+// Every connection of the study's database cut by the server (as on a restart): the next calls
+// reconnect and go on, and a tell repeated after that finds nothing lost.
+TEST_F(PgStorageTest, CutConnectionsAreReopened) {
+  StudyStorage st(db_->url());
+  const Study s = st.create_study("cut", Direction::Maximize, kSpace, kConfig);
+  auto fixed = [](double lr) { return [lr](const std::vector<Trial>&) { return json{{"lr", lr}}; }; };
+  Trial t = st.ask(s, fixed(0.1), "random", "cpu");
+  const std::string cut = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  EXPECT_EQ(test::raw_query(db_->url(), cut), "1");
+  st.report(t, 1, 0.4);
+  EXPECT_EQ(test::raw_query(db_->url(), cut), "1");
+  EXPECT_EQ(st.tell_complete(t, 0.5), TrialState::Complete);
+  EXPECT_EQ(test::raw_query(db_->url(), cut), "1");
+  Trial u = st.ask(s, fixed(0.2), "random", "cpu");
+  EXPECT_EQ(u.number, 1);
+  const std::vector<Trial> all = st.trials(s);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].intermediate, (std::vector<std::pair<int, double>>{{1, 0.4}}));
+  EXPECT_EQ(all[0].value, 0.5);
+}
+
+// A database gone for longer than reconnect_timeout_s: StorageUnavailableError naming the URL
+// without its password.
+TEST_F(PgStorageTest, ADatabaseGoneForGoodIsStorageUnavailable) {
+  StorageOptions opt;
+  opt.reconnect_timeout_s = 0.5;
+  StudyStorage st(db_->url(), opt);
+  st.create_study("gone", Direction::Maximize, kSpace, kConfig);
+  test::raw_sql(admin_, "DROP DATABASE " + db_->name() + " WITH (FORCE)");
+  const std::string password = password_of(db_->url());
+  try {
+    st.find_study("gone");
+    ADD_FAILURE() << "no error";
+  } catch (const StorageUnavailableError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("study storage '" + sql::pg_display_url(db_->url()) + "'"), std::string::npos) << what;
+    EXPECT_NE(what.find("giving up"), std::string::npos) << what;
+    EXPECT_EQ(what.find(password), std::string::npos) << what;
+  }
+}
+
 // A connection opened before fork() refuses to run in the child, and the child leaving does not
 // end the parent's session.
 TEST_F(PgStorageTest, ConnectionIsNeverUsedAcrossFork) {
