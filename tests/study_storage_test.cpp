@@ -1,9 +1,9 @@
 // StudyStorage: studies, the trial life cycle, persistence across re-opening, divergence, recovery
-// of interrupted trials, and several worker processes sharing one file.
+// of lost workers' trials, and several worker processes sharing one study. Every test runs twice,
+// on a SQLite file and on a PostgreSQL database of its own (tests/support/study_locations.h).
 #include "engine/tune/study_storage.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cmath>
@@ -16,6 +16,7 @@
 #include "engine/core/error.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/fork_child.h"
+#include "tests/support/study_locations.h"
 #include "tests/support/test_support.h"
 
 namespace gd::tune {
@@ -25,19 +26,6 @@ using nlohmann::json;
 
 const json kSpace = {{"lr", {{"type", "float"}, {"low", 1e-4}, {"high", 1.0}, {"log", true}}}};
 const json kConfig = {{"arch", "mlp"}, {"dataset", "mnist-10k"}, {"max_epochs", 9}};
-
-// Runs SQL on the file through a separate raw connection (to simulate other workers or damage).
-void raw_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 10000);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  const std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << sql << ": " << msg;
-}
 
 double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
@@ -50,15 +38,24 @@ std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+class StudyStorageTest : public test::StudyLocationTest {};
+class StudyStorageRecoveryTest : public test::StudyLocationTest {};
+class StudyStorageProcessesTest : public test::StudyLocationTest {};
+INSTANTIATE_STUDY_BACKENDS(StudyStorageTest);
+INSTANTIATE_STUDY_BACKENDS(StudyStorageRecoveryTest);
+INSTANTIATE_STUDY_BACKENDS(StudyStorageProcessesTest);
+
 // ---- studies --------------------------------------------------------------------------------------
 
-TEST(StudyStorage, CreateLoadAndReopenChecks) {
-  test::TempDir dir("storage_studies");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, CreateLoadAndReopenChecks) {
+  StudyStorage st(location());
   const Study a = st.create_study("a", Direction::Maximize, kSpace, kConfig);
   EXPECT_GE(a.id, 0);
-  EXPECT_TRUE(test::throws_with<ConfigError>([&] { st.create_study("a", Direction::Maximize, kSpace, kConfig); },
-                                             {"'a'", "already exists"}));
+  // Creating it again with the same direction, space and config returns it (workers started
+  // together may all create the study); anything different is an error naming the difference.
+  EXPECT_EQ(st.create_study("a", Direction::Maximize, kSpace, kConfig).id, a.id);
+  EXPECT_TRUE(test::throws_with<ConfigError>([&] { st.create_study("a", Direction::Minimize, kSpace, kConfig); },
+                                             {"'a'", "maximize", "minimize"}));
   const Study again = st.open_study("a", Direction::Maximize, kSpace, kConfig);
   EXPECT_EQ(again.id, a.id);
   EXPECT_TRUE(test::throws_with<ConfigError>([&] { st.open_study("a", Direction::Minimize, kSpace, kConfig); },
@@ -88,9 +85,8 @@ TEST(StudyStorage, CreateLoadAndReopenChecks) {
   EXPECT_EQ(st.studies().size(), 1u);
 }
 
-TEST(StudyStorage, StudyAttributes) {
-  test::TempDir dir("storage_attrs");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, StudyAttributes) {
+  StudyStorage st(location());
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   EXPECT_FALSE(st.study_attr(s, "sampler.state").has_value());
   st.set_study_attr(s, "sampler.state", {{"sobol_skip", 16}});
@@ -104,9 +100,8 @@ TEST(StudyStorage, StudyAttributes) {
 
 // ---- trial life cycle -----------------------------------------------------------------------------
 
-TEST(StudyStorage, TrialLifeCycleAndBestTrial) {
-  test::TempDir dir("storage_cycle");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, TrialLifeCycleAndBestTrial) {
+  StudyStorage st(location());
   const Study s = st.create_study("s", Direction::Minimize, kSpace, kConfig);
 
   size_t seen_by_second = 99;
@@ -168,9 +163,8 @@ TEST(StudyStorage, TrialLifeCycleAndBestTrial) {
       {"JSON object"}));
 }
 
-TEST(StudyStorage, AttrsUpdatesAreMergePatches) {
-  test::TempDir dir("storage_patch");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, AttrsUpdatesAreMergePatches) {
+  StudyStorage st(location());
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   Trial t = st.ask(s, fixed({{"lr", 0.1}}), "random", "cpu");
   st.tell_pruned(t, 1, 0.5, {{"asha", {{"rung", 0}}}, {"checkpoint", "runs/t0/checkpoint.ckpt"}});
@@ -193,9 +187,8 @@ TEST(StudyStorage, AttrsUpdatesAreMergePatches) {
       {"merge patch"}));
 }
 
-TEST(StudyStorage, ResumeChecksTheChosenTrial) {
-  test::TempDir dir("storage_resume");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, ResumeChecksTheChosenTrial) {
+  StudyStorage st(location());
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   Trial done = st.ask(s, fixed({{"lr", 0.1}}), "random", "cpu");
   st.tell_complete(done, 0.9);
@@ -214,9 +207,8 @@ TEST(StudyStorage, ResumeChecksTheChosenTrial) {
                    .has_value());
 }
 
-TEST(StudyStorage, EnqueuedTrialsComeBeforeProposals) {
-  test::TempDir dir("storage_queue");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, EnqueuedTrialsComeBeforeProposals) {
+  StudyStorage st(location());
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   st.enqueue_trial(s, {{"lr", 0.01}}, {{"why", "baseline"}});
   st.enqueue_trial(s, {{"lr", 0.02}});
@@ -238,9 +230,8 @@ TEST(StudyStorage, EnqueuedTrialsComeBeforeProposals) {
   EXPECT_EQ(st.queued_trials(s), 0);
 }
 
-TEST(StudyStorage, UnstorableParamsAreAConfigErrorAndNothingIsWritten) {
-  test::TempDir dir("storage_utf8");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, UnstorableParamsAreAConfigErrorAndNothingIsWritten) {
+  StudyStorage st(location());
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   EXPECT_TRUE(test::throws_with<ConfigError>(
       [&] {
@@ -254,9 +245,8 @@ TEST(StudyStorage, UnstorableParamsAreAConfigErrorAndNothingIsWritten) {
 
 // ---- divergence -----------------------------------------------------------------------------------
 
-TEST(StudyStorage, DivergingTrialFailsWithReasonAndStudyGoesOn) {
-  test::TempDir dir("storage_nan");
-  StudyStorage st(dir.file("s.db"));
+TEST_P(StudyStorageTest, DivergingTrialFailsWithReasonAndStudyGoesOn) {
+  StudyStorage st(location());
   const Study s = st.create_study("s", Direction::Minimize, kSpace, kConfig);
   Trial t = st.ask(s, fixed({{"lr", 10.0}}), "random", "cpu");
   st.report(t, 1, 2.3);
@@ -282,9 +272,8 @@ TEST(StudyStorage, DivergingTrialFailsWithReasonAndStudyGoesOn) {
 
 // ---- persistence ----------------------------------------------------------------------------------
 
-TEST(StudyStorage, ReopeningRestoresEverything) {
-  test::TempDir dir("storage_reopen");
-  const std::string path = dir.file("s.db");
+TEST_P(StudyStorageTest, ReopeningRestoresEverything) {
+  const std::string path = location();
   const double tricky = 0.1 + 0.2;  // not representable in 15 digits: must survive bit for bit
   const json params = {{"lr", 3.0e-4}, {"optimizer", "adamw"}, {"layers", 3}, {"name", "ünïcode \"quoted\""}};
   std::vector<Trial> before;
@@ -342,9 +331,8 @@ TEST(StudyStorage, ReopeningRestoresEverything) {
 
 // ---- recovery -------------------------------------------------------------------------------------
 
-TEST(StudyStorageRecovery, StaleHeartbeatOfAnotherHostIsInterrupted) {
-  test::TempDir dir("storage_stale");
-  const std::string path = dir.file("s.db");
+TEST_P(StudyStorageRecoveryTest, StaleHeartbeatOfAnotherHostIsInterrupted) {
+  const std::string path = location();
   StorageOptions opt;
   opt.heartbeat_grace_s = 60;
   StudyStorage st(path, opt);
@@ -353,15 +341,15 @@ TEST(StudyStorageRecovery, StaleHeartbeatOfAnotherHostIsInterrupted) {
   Trial recent = st.ask(s, fixed({{"lr", 0.2}}), "random", "cpu");
   st.report(quiet, 1, 0.4);
   // Hand both to a worker on another machine: one silent for 1000 s, one 10 s ago.
-  raw_sql(path, "UPDATE trials SET worker = 'elsewhere.invalid:4242', worker_start = NULL, heartbeat_at = " +
+  raw_sql("UPDATE trials SET worker = 'elsewhere.invalid:4242', worker_start = NULL, heartbeat_at = " +
                     std::to_string(unix_now() - 1000) + " WHERE id = " + std::to_string(quiet.id));
-  raw_sql(path, "UPDATE trials SET worker = 'elsewhere.invalid:4243', worker_start = NULL, heartbeat_at = " +
+  raw_sql("UPDATE trials SET worker = 'elsewhere.invalid:4243', worker_start = NULL, heartbeat_at = " +
                     std::to_string(unix_now() - 10) + " WHERE id = " + std::to_string(recent.id));
   const std::vector<Trial> marked = st.recover_interrupted(s);
   ASSERT_EQ(marked.size(), 1u);
   EXPECT_EQ(marked[0].id, quiet.id);
   EXPECT_EQ(marked[0].state, TrialState::Failed);
-  EXPECT_NE(marked[0].fail_reason.find("interrupted: worker elsewhere.invalid:4242 stopped without finishing"),
+  EXPECT_NE(marked[0].fail_reason.find("worker lost: worker elsewhere.invalid:4242 stopped without finishing"),
             std::string::npos)
       << marked[0].fail_reason;
   EXPECT_NE(marked[0].fail_reason.find("no heartbeat"), std::string::npos) << marked[0].fail_reason;
@@ -377,9 +365,8 @@ TEST(StudyStorageRecovery, StaleHeartbeatOfAnotherHostIsInterrupted) {
   EXPECT_EQ(st.trials(s)[1].state, TrialState::Running);  // the recent one is left alone
 }
 
-TEST(StudyStorageRecovery, LiveLocalWorkerIsLeftAloneUntilItDies) {
-  test::TempDir dir("storage_live");
-  const std::string path = dir.file("s.db");
+TEST_P(StudyStorageRecoveryTest, LiveLocalWorkerIsLeftAloneUntilItDies) {
+  const std::string path = location();
   StudyStorage st(path);
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   Trial t = st.ask(s, fixed({{"lr", 0.1}}), "random", "cpu");
@@ -388,15 +375,14 @@ TEST(StudyStorageRecovery, LiveLocalWorkerIsLeftAloneUntilItDies) {
     return 0;
   });
   const std::string worker = st.worker().host + ":" + std::to_string(sleeper);
-  raw_sql(path, "UPDATE trials SET worker = '" + worker + "', worker_start = NULL WHERE id = " + std::to_string(t.id));
-  EXPECT_TRUE(st.recover_interrupted(s).empty());  // alive: even a long silence on this host is fine...
+  raw_sql("UPDATE trials SET worker = '" + worker + "', worker_start = NULL WHERE id = " + std::to_string(t.id));
+  EXPECT_TRUE(st.recover_interrupted(s).empty());  // alive and beating: left alone...
   const std::optional<int64_t> ticks = process_start_ticks(sleeper);
   if (ticks) {
     // ...unless the pid now belongs to a process started at another time (pid reuse).
-    raw_sql(path,
-            "UPDATE trials SET worker_start = " + std::to_string(*ticks + 1) + " WHERE id = " + std::to_string(t.id));
+    raw_sql("UPDATE trials SET worker_start = " + std::to_string(*ticks + 1) + " WHERE id = " + std::to_string(t.id));
     EXPECT_EQ(worker_liveness(worker, *ticks + 1), WorkerLiveness::Dead);
-    raw_sql(path, "UPDATE trials SET worker_start = " + std::to_string(*ticks) + " WHERE id = " + std::to_string(t.id));
+    raw_sql("UPDATE trials SET worker_start = " + std::to_string(*ticks) + " WHERE id = " + std::to_string(t.id));
     EXPECT_EQ(worker_liveness(worker, *ticks), WorkerLiveness::Alive);
   }
   EXPECT_TRUE(st.recover_interrupted(s).empty());
@@ -404,21 +390,19 @@ TEST(StudyStorageRecovery, LiveLocalWorkerIsLeftAloneUntilItDies) {
   EXPECT_EQ(test::wait_child(sleeper), 128 + SIGKILL);
   const std::vector<Trial> marked = st.recover_interrupted(s);
   ASSERT_EQ(marked.size(), 1u);
-  EXPECT_NE(marked[0].fail_reason.find("interrupted: worker " + worker + " stopped without finishing (process gone)"),
+  EXPECT_NE(marked[0].fail_reason.find("worker lost: worker " + worker + " stopped without finishing (process gone)"),
             std::string::npos)
       << marked[0].fail_reason;
 }
 
-TEST(StudyStorageRecovery, RetriesStopAfterMaxRetries) {
-  test::TempDir dir("storage_retries");
-  const std::string path = dir.file("s.db");
+TEST_P(StudyStorageRecoveryTest, RetriesStopAfterMaxRetries) {
+  const std::string path = location();
   StorageOptions opt;
   opt.max_retries = 1;
   StudyStorage st(path, opt);
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   auto orphan = [&](const Trial& t) {
-    raw_sql(path,
-            "UPDATE trials SET worker = 'elsewhere.invalid:1', heartbeat_at = 0 WHERE id = " + std::to_string(t.id));
+    raw_sql("UPDATE trials SET worker = 'elsewhere.invalid:1', heartbeat_at = 0 WHERE id = " + std::to_string(t.id));
   };
   const ProposeFn fresh = fixed({{"lr", 0.5}});
   const Trial first = st.ask(s, fixed({{"lr", 0.1}}), "random", "cpu");
@@ -433,16 +417,15 @@ TEST(StudyStorageRecovery, RetriesStopAfterMaxRetries) {
   const std::vector<Trial> all = st.trials(s);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[1].state, TrialState::Failed);
-  EXPECT_NE(all[1].fail_reason.find("not retried: interrupted 2 times"), std::string::npos) << all[1].fail_reason;
+  EXPECT_NE(all[1].fail_reason.find("not retried: lost 2 times in a row"), std::string::npos) << all[1].fail_reason;
 }
 
-TEST(StudyStorageRecovery, TrialTakenOverIsLostForItsOldWorker) {
-  test::TempDir dir("storage_lost");
-  const std::string path = dir.file("s.db");
+TEST_P(StudyStorageRecoveryTest, TrialTakenOverIsLostForItsOldWorker) {
+  const std::string path = location();
   StudyStorage st(path);
   const Study s = st.create_study("s", Direction::Maximize, kSpace, kConfig);
   Trial t = st.ask(s, fixed({{"lr", 0.1}}), "random", "cpu");
-  raw_sql(path, "UPDATE trials SET worker = 'elsewhere.invalid:9' WHERE id = " + std::to_string(t.id));
+  raw_sql("UPDATE trials SET worker = 'elsewhere.invalid:9' WHERE id = " + std::to_string(t.id));
   EXPECT_FALSE(st.heartbeat(t));
   EXPECT_TRUE(test::throws_with<TrialLostError>([&] { st.report(t, 1, 0.5); },
                                                 {"trial 0", "worker elsewhere.invalid:9 runs it now"}));
@@ -450,10 +433,9 @@ TEST(StudyStorageRecovery, TrialTakenOverIsLostForItsOldWorker) {
 }
 
 // A worker SIGKILLed while its trial is Running: after recovery the trial is Failed with the
-// "interrupted" reason and exactly one of two racing workers gets its retry, with the same params.
-TEST(StudyStorageProcesses, KilledWorkersTrialIsRetriedByExactlyOneWorker) {
-  test::TempDir dir("storage_kill");
-  const std::string path = dir.file("s.db");
+// "worker lost" reason and exactly one of two racing workers gets its retry, with the same params.
+TEST_P(StudyStorageProcessesTest, KilledWorkersTrialIsRetriedByExactlyOneWorker) {
+  const std::string path = location();
   { StudyStorage(path).create_study("s", Direction::Maximize, kSpace, kConfig); }
 
   int ready[2];
@@ -485,9 +467,9 @@ TEST(StudyStorageProcesses, KilledWorkersTrialIsRetriedByExactlyOneWorker) {
       StudyStorage st(path);
       const Study s = st.load_study("s");
       Job job = st.next_job(s, {fixed({{"lr", 0.5}, {"width", 8}}), nullptr, "random", "cpu"});
-      // Finish before exiting: a worker that exits with its trial Running is itself interrupted.
+      // Finish before exiting: a worker that exits with its trial Running is itself lost.
       st.tell_complete(job.trial, 0.5);
-      std::ofstream(dir.file("job" + std::to_string(w)))
+      std::ofstream(dir().file("job" + std::to_string(w)))
           << to_string(job.kind) << " " << job.trial.id << " " << job.retry_of.value_or(-1);
       return 0;
     }));
@@ -498,7 +480,7 @@ TEST(StudyStorageProcesses, KilledWorkersTrialIsRetriedByExactlyOneWorker) {
   std::set<std::string> kinds;
   int64_t retry_id = -1;
   for (int w = 0; w < 2; ++w) {
-    std::istringstream in(read_text(dir.file("job" + std::to_string(w))));
+    std::istringstream in(read_text(dir().file("job" + std::to_string(w))));
     std::string kind;
     int64_t id = -1, retry_of = -1;
     in >> kind >> id >> retry_of;
@@ -518,7 +500,7 @@ TEST(StudyStorageProcesses, KilledWorkersTrialIsRetriedByExactlyOneWorker) {
   EXPECT_EQ(dead.id, victim_trial);
   EXPECT_EQ(dead.state, TrialState::Failed);
   const std::string victim_worker = st.worker().host + ":" + std::to_string(victim);
-  EXPECT_NE(dead.fail_reason.find("interrupted: worker " + victim_worker + " stopped without finishing"),
+  EXPECT_NE(dead.fail_reason.find("worker lost: worker " + victim_worker + " stopped without finishing"),
             std::string::npos)
       << dead.fail_reason;
   const TrialRecord retry = st.trial_record(retry_id);
@@ -532,9 +514,8 @@ TEST(StudyStorageProcesses, KilledWorkersTrialIsRetriedByExactlyOneWorker) {
 // Four processes each ask/tell 25 trials on one file at the same time: exactly 100 trials, numbers
 // 0..99, and every proposal saw exactly the trials created before it (so no two workers were ever
 // handed proposals made without seeing each other's).
-TEST(StudyStorageProcesses, FourWorkersLoseNothingAndDuplicateNothing) {
-  test::TempDir dir("storage_mp");
-  const std::string path = dir.file("s.db");
+TEST_P(StudyStorageProcessesTest, FourWorkersLoseNothingAndDuplicateNothing) {
+  const std::string path = location();
   { StudyStorage(path).create_study("mp", Direction::Maximize, kSpace, kConfig); }
   constexpr int kWorkers = 4, kEach = 25;
   test::StartGate gate;

@@ -90,6 +90,7 @@ class Stmt {
   std::optional<int64_t> optional_int_at(int col) const;
 
   const std::string& sql() const { return sql_; }
+  sqlite3_stmt* get() const { return stmt_; }
 
  private:
   Db& db_;

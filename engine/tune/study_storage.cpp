@@ -1,8 +1,15 @@
-// StudyStorage: opening the file, studies and their attributes, reading trials. Handing out work
-// and recovery are in study_storage_jobs.cpp, reports and tells in study_storage_tell.cpp.
+// StudyStorage: opening the storage and retrying lost connections, studies and their attributes,
+// reading trials. Handing out work and recovery are in study_storage_jobs.cpp, reports and tells in
+// study_storage_tell.cpp, the workers table in study_storage_registry.cpp.
 #include "engine/tune/study_storage.h"
 
-#include "engine/tune/sqlite_db.h"
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "engine/tune/pg_conn.h"
+#include "engine/tune/sql_conn.h"
 #include "engine/tune/study_storage_rows.h"
 #include "engine/tune/study_storage_schema.h"
 
@@ -23,15 +30,57 @@ const char* to_string(JobKind k) {
   return "?";
 }
 
-StudyStorage::StudyStorage(const std::string& path, StorageOptions options)
-    : path_(path), options_(options), worker_(this_worker()) {
+StudyStorage::StudyStorage(const std::string& location, StorageOptions options)
+    : location_(location), options_(options), worker_(this_worker()) {
   if (options_.busy_timeout_ms < 0) throw ConfigError("StorageOptions::busy_timeout_ms must be >= 0");
   if (!(options_.heartbeat_grace_s > 0)) throw ConfigError("StorageOptions::heartbeat_grace_s must be > 0");
   if (options_.max_retries < 0) throw ConfigError("StorageOptions::max_retries must be >= 0");
-  db_ = open_study_db(path, options_.busy_timeout_ms);
+  if (!(options_.reconnect_timeout_s >= 0)) throw ConfigError("StorageOptions::reconnect_timeout_s must be >= 0");
+  name_ = sql::is_postgres_url(location) ? sql::pg_display_url(location) : location;
+  db_ = open_study_connection(location, options_.busy_timeout_ms);
+  caches_ = std::make_unique<storage_detail::RecordCaches>();
 }
 
 StudyStorage::~StudyStorage() = default;
+
+std::unique_ptr<StudyStorage> StudyStorage::reopen(const StorageOptions& options) const {
+  return std::make_unique<StudyStorage>(location_, options);
+}
+
+bool StudyStorage::is_postgres() const { return sql::is_postgres_url(location_); }
+
+void StudyStorage::with_db(const char* what, const std::function<void(sql::Connection&, int)>& body) {
+  const double start = now_s();
+  double delay = 0.05;
+  std::minstd_rand jitter(static_cast<unsigned>(worker_.pid));
+  for (int attempt = 0;; ++attempt) {
+    try {
+      if (!db_) db_ = open_study_connection(location_, options_.busy_timeout_ms);
+      body(*db_, attempt);
+      if (attempt > 0 && delay > 1.0) std::fprintf(stderr, "study storage '%s': reconnected\n", name_.c_str());
+      return;
+    } catch (const sql::TransientError& e) {
+      if (!is_postgres()) throw;  // SQLite already waited busy_timeout_ms for the lock
+      const bool lost = dynamic_cast<const sql::ConnectionLostError*>(&e) != nullptr;
+      if (lost) db_.reset();
+      const double waited = now_s() - start;
+      if (waited > options_.reconnect_timeout_s) {
+        char took[64];
+        std::snprintf(took, sizeof(took), "%.1f s (reconnect_timeout_s %.1f)", waited, options_.reconnect_timeout_s);
+        throw StorageUnavailableError(std::string("study storage '") + name_ + "': " + what + " failed for " + took +
+                                      ", giving up: " + e.what());
+      }
+      // One line per outage (when the backoff first passes a second), not one per attempt.
+      if (lost && delay <= 1.0 && delay * 2 > 1.0) {
+        std::fprintf(stderr, "study storage '%s': %s failed (%s); retrying for up to %.0f s\n", name_.c_str(), what,
+                     e.what(), options_.reconnect_timeout_s);
+      }
+      const double sleep_s = delay * (0.5 + std::uniform_real_distribution<double>(0.0, 1.0)(jitter));
+      std::this_thread::sleep_for(std::chrono::duration<double>(sleep_s));
+      delay = std::min(delay * 2, 5.0);
+    }
+  }
+}
 
 // ---- studies --------------------------------------------------------------------------------------
 
@@ -43,7 +92,7 @@ void check_study_args(const std::string& name, const nlohmann::json& space, cons
   if (!config.is_object()) throw ConfigError("config of study '" + name + "' must be a JSON object");
 }
 
-Study insert_study(sqlite::Db& db, const std::string& name, Direction direction, const nlohmann::json& space,
+Study insert_study(sql::Connection& db, const std::string& name, Direction direction, const nlohmann::json& space,
                    const nlohmann::json& config) {
   Study st;
   st.name = name;
@@ -51,14 +100,10 @@ Study insert_study(sqlite::Db& db, const std::string& name, Direction direction,
   st.space = space;
   st.config = config;
   st.created_at = now_s();
-  sqlite::Stmt s(db, "INSERT INTO studies (name, direction, space, config, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-  s.bind(1, name)
-      .bind(2, to_string(direction))
-      .bind(3, storage_detail::json_text(space, "search space of study '" + name + "'"))
-      .bind(4, storage_detail::json_text(config, "config of study '" + name + "'"))
-      .bind(5, st.created_at);
-  s.run();
-  st.id = db.last_insert_rowid();
+  st.id = db.query_int(
+      "INSERT INTO studies (name, direction, space, config, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+      {name, to_string(direction), storage_detail::json_text(space, "search space of study '" + name + "'"),
+       storage_detail::json_text(config, "config of study '" + name + "'"), st.created_at});
   return st;
 }
 
@@ -79,31 +124,25 @@ std::string first_difference(const nlohmann::json& stored, const nlohmann::json&
   return "documents differ";
 }
 
-}  // namespace
-
-Study StudyStorage::create_study(const std::string& name, Direction direction, const nlohmann::json& space,
-                                 const nlohmann::json& config) {
-  check_study_args(name, space, config);
-  sqlite::Transaction txn(*db_);
-  if (find_study_row(*db_, name)) {
-    throw ConfigError("study '" + name + "' already exists in '" + path_ + "' (open it, or choose another name)");
+// Creates the study or returns the stored one when it matches; ConfigError naming what differs.
+// PostgreSQL: two workers creating it at once both insert; the loser's unique violation is turned
+// into a lookup by retrying under ON CONFLICT DO NOTHING.
+Study create_or_match(sql::Connection& db, const std::string& name, Direction direction, const nlohmann::json& space,
+                      const nlohmann::json& config) {
+  sql::Transaction txn(db);
+  if (db.dialect() == sql::Dialect::Postgres) {
+    db.exec("INSERT INTO studies (name, direction, space, config, created_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+            "ON CONFLICT (name) DO NOTHING",
+            {name, to_string(direction), storage_detail::json_text(space, "search space of study '" + name + "'"),
+             storage_detail::json_text(config, "config of study '" + name + "'"), now_s()});
   }
-  Study st = insert_study(*db_, name, direction, space, config);
-  txn.commit();
-  return st;
-}
-
-Study StudyStorage::open_study(const std::string& name, Direction direction, const nlohmann::json& space,
-                               const nlohmann::json& config) {
-  check_study_args(name, space, config);
-  sqlite::Transaction txn(*db_);
-  std::optional<Study> found = find_study_row(*db_, name);
+  std::optional<Study> found = find_study_row(db, name);
   if (!found) {
-    Study st = insert_study(*db_, name, direction, space, config);
+    Study st = insert_study(db, name, direction, space, config);
     txn.commit();
     return st;
   }
-  const std::string where = "study '" + name + "' in '" + path_ + "'";
+  const std::string where = "study '" + name + "' in '" + db.name() + "'";
   if (found->direction != direction) {
     throw ConfigError(where + " was created to " + to_string(found->direction) + " its objective, not to " +
                       to_string(direction) + "; use another study name");
@@ -120,102 +159,143 @@ Study StudyStorage::open_study(const std::string& name, Direction direction, con
   return *found;
 }
 
-std::optional<Study> StudyStorage::find_study(const std::string& name) { return find_study_row(*db_, name); }
+}  // namespace
+
+Study StudyStorage::create_study(const std::string& name, Direction direction, const nlohmann::json& space,
+                                 const nlohmann::json& config) {
+  return open_study(name, direction, space, config);
+}
+
+Study StudyStorage::open_study(const std::string& name, Direction direction, const nlohmann::json& space,
+                               const nlohmann::json& config) {
+  check_study_args(name, space, config);
+  Study st;
+  with_db("open_study", [&](sql::Connection& db, int) { st = create_or_match(db, name, direction, space, config); });
+  return st;
+}
+
+std::optional<Study> StudyStorage::find_study(const std::string& name) {
+  std::optional<Study> s;
+  with_db("find_study", [&](sql::Connection& db, int) { s = find_study_row(db, name); });
+  return s;
+}
 
 Study StudyStorage::load_study(const std::string& name) {
-  if (std::optional<Study> s = find_study_row(*db_, name)) return *s;
+  if (std::optional<Study> s = find_study(name)) return *s;
   std::string names;
   for (const Study& s : studies()) names += (names.empty() ? "" : ", ") + s.name;
-  throw ConfigError("no study '" + name + "' in '" + path_ + "' (studies: " + (names.empty() ? "none" : names) + ")");
+  throw ConfigError("no study '" + name + "' in '" + name_ + "' (studies: " + (names.empty() ? "none" : names) + ")");
 }
 
 std::vector<Study> StudyStorage::studies() {
-  std::vector<std::string> names;
-  {
-    sqlite::Stmt s(*db_, "SELECT name FROM studies ORDER BY id");
-    while (s.step()) names.push_back(s.text_at(0));
-  }
   std::vector<Study> out;
-  for (const std::string& n : names) {
-    if (std::optional<Study> st = find_study_row(*db_, n)) out.push_back(*st);
-  }
+  with_db("studies", [&](sql::Connection& db, int) {
+    out.clear();
+    for (const sql::Row& r : db.query("SELECT name FROM studies ORDER BY id")) {
+      if (std::optional<Study> st = find_study_row(db, r.text_at(0))) out.push_back(*st);
+    }
+  });
   return out;
 }
 
 void StudyStorage::delete_study(const std::string& name) {
-  sqlite::Transaction txn(*db_);
   const Study st = load_study(name);
-  // Children first: retry_of references between trials make a plain cascade order-dependent.
-  sqlite::Stmt q(*db_, "DELETE FROM trial_queue WHERE study_id = ?1");
-  q.bind(1, st.id).run();
-  sqlite::Stmt v(*db_, "DELETE FROM trial_values WHERE trial_id IN (SELECT id FROM trials WHERE study_id = ?1)");
-  v.bind(1, st.id).run();
-  sqlite::Stmt r(*db_, "UPDATE trials SET retry_of = NULL WHERE study_id = ?1");
-  r.bind(1, st.id).run();
-  sqlite::Stmt t(*db_, "DELETE FROM trials WHERE study_id = ?1");
-  t.bind(1, st.id).run();
-  sqlite::Stmt a(*db_, "DELETE FROM study_attrs WHERE study_id = ?1");
-  a.bind(1, st.id).run();
-  sqlite::Stmt s(*db_, "DELETE FROM studies WHERE id = ?1");
-  s.bind(1, st.id).run();
-  txn.commit();
+  with_db("delete_study", [&](sql::Connection& db, int) {
+    sql::Transaction txn(db);
+    storage_detail::lock_study(db, st);
+    // Children first: retry_of references between trials make a plain cascade order-dependent.
+    db.exec("DELETE FROM trial_queue WHERE study_id = ?1", {st.id});
+    db.exec("DELETE FROM trial_values WHERE trial_id IN (SELECT id FROM trials WHERE study_id = ?1)", {st.id});
+    db.exec("UPDATE trials SET retry_of = NULL WHERE study_id = ?1", {st.id});
+    db.exec("DELETE FROM trials WHERE study_id = ?1", {st.id});
+    db.exec("DELETE FROM study_attrs WHERE study_id = ?1", {st.id});
+    db.exec("DELETE FROM workers WHERE study_id = ?1", {st.id});
+    db.exec("DELETE FROM studies WHERE id = ?1", {st.id});
+    txn.commit();
+    caches_->by_study.erase(st.id);
+  });
 }
 
 // ---- study attributes -----------------------------------------------------------------------------
 
 void StudyStorage::set_study_attr(const Study& s, const std::string& key, const nlohmann::json& value) {
   if (key.empty()) throw ConfigError("study attribute key is empty (study '" + s.name + "')");
-  sqlite::Transaction txn(*db_);
-  if (value.is_null()) {
-    sqlite::Stmt d(*db_, "DELETE FROM study_attrs WHERE study_id = ?1 AND key = ?2");
-    d.bind(1, s.id).bind(2, key).run();
-  } else {
-    sqlite::Stmt u(*db_,
-                   "INSERT INTO study_attrs (study_id, key, value) VALUES (?1, ?2, ?3) "
-                   "ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value");
-    u.bind(1, s.id)
-        .bind(2, key)
-        .bind(3, storage_detail::json_text(value, "attribute '" + key + "' of study '" + s.name + "'"))
-        .run();
-  }
-  txn.commit();
+  const std::string text =
+      value.is_null() ? "" : storage_detail::json_text(value, "attribute '" + key + "' of study '" + s.name + "'");
+  with_db("set_study_attr", [&](sql::Connection& db, int) {
+    if (value.is_null()) {
+      db.exec("DELETE FROM study_attrs WHERE study_id = ?1 AND key = ?2", {s.id, key});
+    } else {
+      db.exec("INSERT INTO study_attrs (study_id, key, value) VALUES (?1, ?2, ?3) "
+              "ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value",
+              {s.id, key, text});
+    }
+  });
+}
+
+bool StudyStorage::claim_study_attr(const Study& s, const std::string& key, const nlohmann::json& value) {
+  if (key.empty()) throw ConfigError("study attribute key is empty (study '" + s.name + "')");
+  const std::string text = storage_detail::json_text(value, "attribute '" + key + "' of study '" + s.name + "'");
+  bool stored = false;
+  with_db("claim_study_attr", [&](sql::Connection& db, int attempt) {
+    stored = db.exec("INSERT INTO study_attrs (study_id, key, value) VALUES (?1, ?2, ?3) "
+                     "ON CONFLICT (study_id, key) DO NOTHING",
+                     {s.id, key, text}) == 1;
+    // A retry after a lost COMMIT finds its own value there.
+    if (!stored && attempt > 0) {
+      const sql::Rows r = db.query("SELECT value FROM study_attrs WHERE study_id = ?1 AND key = ?2", {s.id, key});
+      stored = !r.empty() && r[0].text_at(0) == text;
+    }
+  });
+  return stored;
 }
 
 std::optional<nlohmann::json> StudyStorage::study_attr(const Study& s, const std::string& key) {
-  sqlite::Stmt q(*db_, "SELECT value FROM study_attrs WHERE study_id = ?1 AND key = ?2");
-  q.bind(1, s.id).bind(2, key);
-  if (!q.step()) return std::nullopt;
-  return storage_detail::parse_json_column(path_, q.text_at(0), "attribute '" + key + "' of study '" + s.name + "'");
+  std::optional<nlohmann::json> out;
+  with_db("study_attr", [&](sql::Connection& db, int) {
+    const sql::Rows q = db.query("SELECT value FROM study_attrs WHERE study_id = ?1 AND key = ?2", {s.id, key});
+    out.reset();
+    if (!q.empty())
+      out = storage_detail::parse_json_column(name_, q[0].text_at(0), "attribute '" + key + "' of study '" + s.name + "'");
+  });
+  return out;
 }
 
 nlohmann::json StudyStorage::study_attrs(const Study& s) {
   nlohmann::json out = nlohmann::json::object();
-  sqlite::Stmt q(*db_, "SELECT key, value FROM study_attrs WHERE study_id = ?1 ORDER BY key");
-  q.bind(1, s.id);
-  while (q.step()) {
-    const std::string key = q.text_at(0);
-    out[key] =
-        storage_detail::parse_json_column(path_, q.text_at(1), "attribute '" + key + "' of study '" + s.name + "'");
-  }
+  with_db("study_attrs", [&](sql::Connection& db, int) {
+    out = nlohmann::json::object();
+    for (const sql::Row& q : db.query("SELECT key, value FROM study_attrs WHERE study_id = ?1 ORDER BY key", {s.id})) {
+      const std::string key = q.text_at(0);
+      out[key] =
+          storage_detail::parse_json_column(name_, q.text_at(1), "attribute '" + key + "' of study '" + s.name + "'");
+    }
+  });
   return out;
 }
 
 // ---- reading --------------------------------------------------------------------------------------
 
 std::vector<TrialRecord> StudyStorage::trial_records(const Study& s) {
-  sqlite::Transaction txn(*db_, sqlite::Transaction::Mode::Deferred);  // one consistent snapshot
-  std::vector<TrialRecord> out = storage_detail::load_records(*db_, s.id);
-  txn.commit();
+  std::vector<TrialRecord> out;
+  with_db("trial_records", [&](sql::Connection& db, int) {
+    sql::Transaction txn(db, sql::Connection::TxnMode::Read);  // one consistent snapshot
+    out = storage_detail::load_records(db, s.id);
+    txn.commit();
+  });
   return out;
 }
 
 std::vector<Trial> StudyStorage::trials(const Study& s) { return storage_detail::trials_of(trial_records(s)); }
 
 TrialRecord StudyStorage::trial_record(int64_t trial_id) {
-  sqlite::Transaction txn(*db_, sqlite::Transaction::Mode::Deferred);
-  std::optional<TrialRecord> r = storage_detail::load_record(*db_, trial_id);
-  txn.commit();
-  if (!r) throw ConfigError("no trial with id " + std::to_string(trial_id) + " in '" + path_ + "'");
+  std::optional<TrialRecord> r;
+  with_db("trial_record", [&](sql::Connection& db, int) {
+    sql::Transaction txn(db, sql::Connection::TxnMode::Read);
+    r = storage_detail::load_record(db, trial_id);
+    txn.commit();
+  });
+  if (!r) throw ConfigError("no trial with id " + std::to_string(trial_id) + " in '" + name_ + "'");
   return *r;
 }
 

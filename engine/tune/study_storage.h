@@ -1,23 +1,32 @@
 #pragma once
-// Persistent hyperparameter studies in one SQLite file, shared by several worker processes on one
-// machine. Each worker opens its own StudyStorage on the file and loops
+// Persistent hyperparameter studies, in one SQLite file (worker processes on one machine) or in a
+// PostgreSQL database (workers on any number of machines): the location is a file path or a
+// postgresql:// (postgres://) URL, and both run the same statements on the same tables
+// (sql_conn.h). Each worker opens its own StudyStorage and loops
 //   next_job -> (report per epoch, heartbeat) -> tell_complete | tell_pruned | tell_failed.
-// Every write is one transaction (BEGIN IMMEDIATE, so writers queue up behind the busy timeout
-// instead of failing) committed with synchronous = FULL in WAL mode: once a call returns, its effect
-// survives a crash of the process or of the machine.
+// Every write is one transaction; once a call returns, its effect is durable (SQLite: WAL with
+// synchronous = FULL; PostgreSQL: its commit). The transactions that hand out work hold the study
+// (SQLite's write lock, PostgreSQL's row lock on the study), so trial numbers are dense and unique,
+// a queued or paused trial goes to exactly one worker, and every proposal sees every trial.
 //
-// Recovery: a Running trial whose worker died (same host and the process is gone, or its heartbeat
-// is older than StorageOptions::heartbeat_grace_s) is marked Failed with the reason
-// "interrupted: worker <host:pid> stopped without finishing (...)" and a retry with the same
-// parameters (and its attrs and intermediate values, so it can resume from the checkpoint named
-// there) is queued; the next next_job/ask hands it out before anything new is sampled. Recovery runs
-// inside every next_job/ask and on demand (recover_interrupted).
+// Recovery: a Running trial whose worker is lost (same host and the process is gone, or its
+// heartbeat is older than StorageOptions::heartbeat_grace_s, on any host) is marked Failed with
+// the reason "worker lost: worker <host:pid> stopped without finishing (...)" and, unless the
+// study attribute "worker_lost" is "fail", a retry with the same parameters (and its attrs and
+// intermediate values, so it can resume from the checkpoint named there) is queued; the next
+// next_job/ask hands it out before anything new is sampled. Recovery runs inside every
+// next_job/ask and on demand (recover_interrupted), by whichever worker comes first.
+//
+// Lost connections (PostgreSQL): every call reconnects and runs its transaction again, with
+// backoff, for up to StorageOptions::reconnect_timeout_s (a server restart is survived); a tell
+// whose COMMIT went through before the connection dropped is recognised, not told twice.
+// Connection errors name the URL without its password (path()).
 //
 // Attrs updates are JSON merge patches (RFC 7396): keys in the patch replace the trial's keys, a
 // null value deletes the key, other keys are kept.
 //
-// A StudyStorage is one SQLite connection: use it from one thread, and never across fork() (open a
-// new one in the child). The file format is described in docs/studies.md.
+// A StudyStorage is one connection: use it from one thread, and never across fork() (open a new
+// one in the child, e.g. with reopen()). The tables are described in docs/studies.md.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,8 +41,11 @@
 
 namespace gd::tune {
 
-namespace sqlite {
-class Db;
+namespace sql {
+class Connection;
+}
+namespace storage_detail {
+struct RecordCaches;
 }
 
 struct Study {
@@ -49,7 +61,7 @@ struct Study {
 struct TrialRecord {
   Trial trial;
   std::string worker;                 // "host:pid" of the process that ran it last
-  std::optional<int64_t> retry_of;    // id of the interrupted trial this one retries
+  std::optional<int64_t> retry_of;    // id of the lost trial this one retries
   double started_at = 0.0;            // unix seconds: first handed out
   double heartbeat_at = 0.0;          // unix seconds: last sign of life from its worker
   std::optional<double> finished_at;  // unix seconds: last time it stopped running
@@ -85,13 +97,24 @@ const char* to_string(JobKind k);
 struct Job {
   JobKind kind = JobKind::New;
   Trial trial;                      // state Running, owned by this worker
-  std::optional<int64_t> retry_of;  // Retry: the interrupted trial's id
+  std::optional<int64_t> retry_of;  // Retry: the lost trial's id
 };
 
 struct StorageOptions {
-  int busy_timeout_ms = 60000;       // how long a writer waits for another process's lock
-  double heartbeat_grace_s = 600.0;  // a Running trial with an older heartbeat is interrupted
-  int max_retries = 3;               // an interrupted trial is retried at most this many times
+  int busy_timeout_ms = 60000;       // SQLite: how long a writer waits for another process's lock
+  double heartbeat_grace_s = 600.0;  // a Running trial with an older heartbeat is lost
+  int max_retries = 3;               // a lost trial is retried at most this many times
+  double reconnect_timeout_s = 600;  // PostgreSQL: how long a call retries a lost connection
+};
+
+// A worker process as it registered with a study (gpu_tune --list shows the live ones).
+struct WorkerRecord {
+  std::string id;     // host:pid
+  std::string host;
+  long pid = 0;
+  std::string state;  // "idle", "running", "stopped"
+  std::optional<int> trial_number;  // the trial it runs now
+  double started_at = 0.0, heartbeat_at = 0.0;  // unix seconds
 };
 
 // Thrown by report/tell_*/when the trial is no longer Running for this worker (recovery gave it to
@@ -101,21 +124,36 @@ class TrialLostError : public Error {
   using Error::Error;
 };
 
+// The PostgreSQL server stayed unreachable for StorageOptions::reconnect_timeout_s.
+class StorageUnavailableError : public DataError {
+ public:
+  using DataError::DataError;
+};
+
 class StudyStorage {
  public:
-  // Opens or creates the study file (see open_study_db in study_storage_schema.h for the checks:
-  // DataError naming the path for a directory, empty, foreign, newer, damaged or read-only file).
-  explicit StudyStorage(const std::string& path, StorageOptions options = {});
+  // Opens (creating the schema when missing) the study file or PostgreSQL database at `location`
+  // (see open_study_connection in study_storage_schema.h for the checks: DataError naming the path,
+  // or the URL without its password, for anything that is not a healthy study database of a
+  // schema version this build reads; no retries here, so a wrong URL fails at once).
+  explicit StudyStorage(const std::string& location, StorageOptions options = {});
   ~StudyStorage();
   StudyStorage(const StudyStorage&) = delete;
   StudyStorage& operator=(const StudyStorage&) = delete;
+  // A new connection to the same location (for another thread or process), with these options.
+  std::unique_ptr<StudyStorage> reopen() const { return reopen(options_); }
+  std::unique_ptr<StudyStorage> reopen(const StorageOptions& options) const;
 
-  const std::string& path() const { return path_; }
+  // The location as shown to people: the file path, or the URL without its password.
+  const std::string& path() const { return name_; }
+  bool is_postgres() const;
   const StorageOptions& options() const { return options_; }
   const WorkerIdentity& worker() const { return worker_; }  // this process, as recorded on trials
 
   // ---- studies ----
-  // ConfigError when a study of that name exists. `space` and `config` must be JSON objects.
+  // ConfigError when a study of that name exists with another direction, space or config (one that
+  // exists with the same ones is returned, so workers started together may all create it).
+  // `space` and `config` must be JSON objects.
   Study create_study(const std::string& name, Direction direction, const nlohmann::json& space,
                      const nlohmann::json& config);
   // Creates the study, or loads it when it exists; re-opening with another direction, search space
@@ -132,12 +170,24 @@ class StudyStorage {
   void set_study_attr(const Study& s, const std::string& key, const nlohmann::json& value);
   std::optional<nlohmann::json> study_attr(const Study& s, const std::string& key);
   nlohmann::json study_attrs(const Study& s);  // object key -> value
+  // Stores `value` under `key` only when the key is absent; true when this call stored it (one
+  // worker of many wins, e.g. the one that retrains the final model).
+  bool claim_study_attr(const Study& s, const std::string& key, const nlohmann::json& value);
+
+  // ---- workers ----
+  // Records this process as a worker of the study: its state and the trial it runs (upsert).
+  void beat_worker(const Study& s, const std::string& state, std::optional<int64_t> trial_id = std::nullopt);
+  // Workers of the study that beat within `within_s` seconds and have not stopped, by id.
+  std::vector<WorkerRecord> live_workers(const Study& s, double within_s);
 
   // ---- handing out work ----
-  // In one BEGIN IMMEDIATE transaction: recover interrupted trials, then hand out (in this order)
-  // the oldest queued trial (a retry or an enqueued one), a trial chosen by request.resume, or a new
+  // In one transaction holding the study: recover lost trials, then hand out (in this order) the
+  // oldest queued trial (a retry or an enqueued one), a trial chosen by request.resume, or a new
   // trial with request.propose's parameters and the next number. Two workers can never get the
-  // same trial or proposals made without seeing each other's.
+  // same trial or proposals made without seeing each other's. On PostgreSQL the commit does not
+  // wait for the disk (the study lock is released sooner): the hand-out is durable once this
+  // worker's next write (e.g. its first heartbeat()) returns; a server crash before that forgets
+  // it, and the worker's next call on the trial says so (false / TrialLostError).
   Job next_job(const Study& s, const JobRequest& request);
   // next_job without resumptions; returns the trial handed out.
   Trial ask(const Study& s, const ProposeFn& propose, const std::string& sampler, const std::string& device);
@@ -166,9 +216,16 @@ class StudyStorage {
   // Failed with `reason` (non-empty). The study goes on.
   void tell_failed(Trial& trial, const std::string& reason,
                    const nlohmann::json& attrs_patch = nlohmann::json::object());
+  // What the three above store, for the trial as run by worker `worker_id` (this process's id, or
+  // a former worker's whose finished result was kept on disk: pending_results.h). `step` records
+  // `value` as the intermediate value of that step too (pruned). Accepted while the trial is
+  // Running for that worker, or Failed as "worker lost" (recovery gave up on a worker that was in
+  // fact finishing: the result is kept and its queued retry withdrawn); TrialLostError otherwise.
+  void tell_for(const std::string& worker_id, Trial& trial, TrialState state, std::optional<double> value,
+                const std::string& reason, const nlohmann::json& attrs_patch, std::optional<int> step);
 
-  // Marks the study's interrupted Running trials Failed and queues their retries (see the top of
-  // this file). Returns the trials it marked, as they are now.
+  // Marks the study's Running trials of lost workers Failed and queues their retries (see the top
+  // of this file). Returns the trials it marked, as they are now.
   std::vector<Trial> recover_interrupted(const Study& s);
 
   // ---- reading ----
@@ -179,8 +236,14 @@ class StudyStorage {
   std::optional<Trial> best_trial(const Study& s);
 
  private:
-  std::unique_ptr<sqlite::Db> db_;
-  std::string path_;
+  // Runs `body(connection, attempt)`; on PostgreSQL, reconnects and runs it again (attempt 1, 2...)
+  // after a lost connection or a transient conflict, with backoff, for up to reconnect_timeout_s.
+  void with_db(const char* what, const std::function<void(sql::Connection&, int)>& body);
+
+  std::unique_ptr<sql::Connection> db_;
+  std::unique_ptr<storage_detail::RecordCaches> caches_;  // PostgreSQL: complete trials seen
+  std::string location_;  // as given (a URL may hold the password): never shown
+  std::string name_;      // as shown
   StorageOptions options_;
   WorkerIdentity worker_;
 };

@@ -1,6 +1,7 @@
 // Row <-> struct conversions shared by the study storage implementation; see study_storage_rows.h.
 #include "engine/tune/study_storage_rows.h"
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -11,7 +12,7 @@ const char* const kTrialColumns =
     "id, number, state, params, value, fail_reason, sampler, device, duration_s, attrs, worker, retry_of, "
     "started_at, heartbeat_at, finished_at";
 
-TrialRecord read_record(const sqlite::Stmt& s, const std::string& db_path) {
+TrialRecord read_record(const sql::Row& s, const std::string& db_path) {
   TrialRecord r;
   Trial& t = r.trial;
   t.id = s.int_at(0);
@@ -67,22 +68,19 @@ std::string json_preview(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::vector<TrialRecord> load_records(sqlite::Db& db, int64_t study_id) {
+std::vector<TrialRecord> load_records(sql::Connection& db, int64_t study_id) {
   std::vector<TrialRecord> out;
   std::unordered_map<int64_t, size_t> index;
-  {
-    sqlite::Stmt s(db, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = ?1 ORDER BY number");
-    s.bind(1, study_id);
-    while (s.step()) {
-      out.push_back(read_record(s, db.path()));
-      index[out.back().trial.id] = out.size() - 1;
-    }
+  for (const sql::Row& s :
+       db.query(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = ?1 ORDER BY number", {study_id})) {
+    out.push_back(read_record(s, db.name()));
+    index[out.back().trial.id] = out.size() - 1;
   }
-  sqlite::Stmt v(db,
-                 "SELECT v.trial_id, v.step, v.value FROM trial_values v JOIN trials t ON t.id = v.trial_id "
-                 "WHERE t.study_id = ?1 ORDER BY v.trial_id, v.step");
-  v.bind(1, study_id);
-  while (v.step()) {
+  const sql::Rows values = db.query(
+      "SELECT v.trial_id, v.step, v.value FROM trial_values v JOIN trials t ON t.id = v.trial_id "
+      "WHERE t.study_id = ?1 ORDER BY v.trial_id, v.step",
+      {study_id});
+  for (const sql::Row& v : values) {
     const auto it = index.find(v.int_at(0));
     if (it == index.end()) continue;  // cannot happen inside one read transaction
     out[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
@@ -90,17 +88,109 @@ std::vector<TrialRecord> load_records(sqlite::Db& db, int64_t study_id) {
   return out;
 }
 
-std::optional<TrialRecord> load_record(sqlite::Db& db, int64_t trial_id) {
+namespace {
+
+std::string id_array(const std::vector<int64_t>& ids) {
+  std::string out = "{";
+  for (int64_t id : ids) out += (out.size() > 1 ? "," : "") + std::to_string(id);
+  return out + "}";
+}
+
+// Reads the values of `records` (indexed by id in `index`) appended in step order.
+void read_values(sql::Connection& db, const std::vector<int64_t>& ids, std::vector<TrialRecord>& records,
+                 const std::unordered_map<int64_t, size_t>& index) {
+  if (ids.empty()) return;
+  for (const sql::Row& v : db.query("SELECT trial_id, step, value FROM trial_values "
+                                    "WHERE trial_id = ANY(CAST(?1 AS BIGINT[])) ORDER BY trial_id, step",
+                                    {id_array(ids)})) {
+    const auto it = index.find(v.int_at(0));
+    if (it != index.end()) records[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
+  }
+}
+
+}  // namespace
+
+std::vector<TrialRecord> load_records_cached(sql::Connection& db, int64_t study_id, StudyRecordCache& cache) {
+  std::vector<TrialRecord> fetched;
+  std::unordered_map<int64_t, size_t> index;
+  std::vector<int64_t> ids;
+  for (const sql::Row& s :
+       db.query(std::string("SELECT ") + kTrialColumns +
+                    " FROM trials WHERE study_id = ?1 AND (id > ?2 OR state <> 'complete' OR id = ANY(CAST(?3 AS BIGINT[])))",
+                {study_id, cache.max_id, id_array(cache.others)})) {
+    fetched.push_back(read_record(s, db.name()));
+    index[fetched.back().trial.id] = fetched.size() - 1;
+    ids.push_back(fetched.back().trial.id);
+  }
+  read_values(db, ids, fetched, index);
+  cache.others.clear();
+  std::vector<TrialRecord> out;
+  out.reserve(cache.complete.size() + fetched.size());
+  for (const auto& [id, r] : cache.complete) out.push_back(r);
+  for (TrialRecord& r : fetched) {
+    cache.max_id = std::max(cache.max_id, r.trial.id);
+    if (r.trial.state == TrialState::Complete) {
+      cache.complete.emplace(r.trial.id, r);
+    } else {
+      cache.others.push_back(r.trial.id);
+    }
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const TrialRecord& a, const TrialRecord& b) { return a.trial.number < b.trial.number; });
+  return out;
+}
+
+std::vector<TrialRecord> refresh_records(sql::Connection& db, int64_t study_id, std::vector<TrialRecord> before) {
+  int64_t max_id = -1;
+  std::string changing = "{";
+  for (const TrialRecord& r : before) {
+    max_id = std::max(max_id, r.trial.id);
+    const bool may_change = r.trial.state == TrialState::Running || r.trial.state == TrialState::Pruned ||
+                            (r.trial.state == TrialState::Failed && r.trial.fail_reason.rfind("worker lost:", 0) == 0);
+    if (may_change) changing += (changing.size() > 1 ? "," : "") + std::to_string(r.trial.id);
+  }
+  changing += "}";
+  std::unordered_map<int64_t, size_t> index;
+  for (size_t i = 0; i < before.size(); ++i) index[before[i].trial.id] = i;
+  std::vector<int64_t> fresh_ids;
+  for (const sql::Row& s : db.query(std::string("SELECT ") + kTrialColumns +
+                                        " FROM trials WHERE study_id = ?1 AND (id > ?2 OR id = ANY(CAST(?3 AS BIGINT[])))",
+                                    {study_id, max_id, changing})) {
+    TrialRecord r = read_record(s, db.name());
+    fresh_ids.push_back(r.trial.id);
+    const auto it = index.find(r.trial.id);
+    if (it != index.end()) {
+      before[it->second] = std::move(r);
+    } else {
+      index[r.trial.id] = before.size();
+      before.push_back(std::move(r));
+    }
+  }
+  if (!fresh_ids.empty()) {
+    std::string ids = "{";
+    for (int64_t id : fresh_ids) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+    ids += "}";
+    for (const sql::Row& v : db.query("SELECT trial_id, step, value FROM trial_values "
+                                      "WHERE trial_id = ANY(CAST(?1 AS BIGINT[])) ORDER BY trial_id, step",
+                                      {ids})) {
+      const auto it = index.find(v.int_at(0));
+      if (it != index.end()) before[it->second].trial.intermediate.emplace_back(static_cast<int>(v.int_at(1)), v.double_at(2));
+    }
+  }
+  std::sort(before.begin(), before.end(),
+            [](const TrialRecord& a, const TrialRecord& b) { return a.trial.number < b.trial.number; });
+  return before;
+}
+
+std::optional<TrialRecord> load_record(sql::Connection& db, int64_t trial_id) {
   std::optional<TrialRecord> r;
   {
-    sqlite::Stmt s(db, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?1");
-    s.bind(1, trial_id);
-    if (!s.step()) return std::nullopt;
-    r = read_record(s, db.path());
+    const sql::Rows s = db.query(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?1", {trial_id});
+    if (s.empty()) return std::nullopt;
+    r = read_record(s[0], db.name());
   }
-  sqlite::Stmt v(db, "SELECT step, value FROM trial_values WHERE trial_id = ?1 ORDER BY step");
-  v.bind(1, trial_id);
-  while (v.step()) r->trial.intermediate.emplace_back(static_cast<int>(v.int_at(0)), v.double_at(1));
+  for (const sql::Row& v : db.query("SELECT step, value FROM trial_values WHERE trial_id = ?1 ORDER BY step", {trial_id}))
+    r->trial.intermediate.emplace_back(static_cast<int>(v.int_at(0)), v.double_at(1));
   return r;
 }
 
@@ -111,55 +201,52 @@ std::vector<Trial> trials_of(std::vector<TrialRecord> records) {
   return out;
 }
 
-std::optional<Study> find_study_row(sqlite::Db& db, const std::string& name) {
-  sqlite::Stmt s(db, "SELECT id, name, direction, space, config, created_at FROM studies WHERE name = ?1");
-  s.bind(1, name);
-  if (!s.step()) return std::nullopt;
+void lock_study(sql::Connection& db, const Study& s) {
+  if (db.dialect() != sql::Dialect::Postgres) return;
+  // NO KEY UPDATE: other transactions may still insert rows referencing the study (attributes).
+  if (db.query("SELECT id FROM studies WHERE id = ?1 FOR NO KEY UPDATE", {s.id}).empty())
+    throw ConfigError("study '" + s.name + "' no longer exists in '" + db.name() + "'");
+}
+
+const char* for_update(const sql::Connection& db) {
+  return db.dialect() == sql::Dialect::Postgres ? " FOR UPDATE" : "";
+}
+
+std::optional<Study> find_study_row(sql::Connection& db, const std::string& name) {
+  const sql::Rows rows = db.query("SELECT id, name, direction, space, config, created_at FROM studies WHERE name = ?1", {name});
+  if (rows.empty()) return std::nullopt;
+  const sql::Row& s = rows[0];
   Study st;
   st.id = s.int_at(0);
   st.name = s.text_at(1);
   try {
     st.direction = direction_from_string(s.text_at(2));
   } catch (const ConfigError& e) {
-    throw DataError("study database '" + db.path() + "': study '" + name + "': " + e.what());
+    throw DataError("study database '" + db.name() + "': study '" + name + "': " + e.what());
   }
-  st.space = parse_json_column(db.path(), s.text_at(3), "search space of study '" + name + "'");
-  st.config = parse_json_column(db.path(), s.text_at(4), "config of study '" + name + "'");
+  st.space = parse_json_column(db.name(), s.text_at(3), "search space of study '" + name + "'");
+  st.config = parse_json_column(db.name(), s.text_at(4), "config of study '" + name + "'");
   st.created_at = s.double_at(5);
   return st;
 }
 
-Trial insert_running_trial(sqlite::Db& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
+Trial insert_running_trial(sql::Connection& db, int64_t study_id, const nlohmann::json& params, const std::string& sampler,
                            const std::string& device, const nlohmann::json& attrs,
                            const std::vector<std::pair<int, double>>& intermediate, std::optional<int64_t> retry_of,
-                           const WorkerIdentity& worker) {
-  const int64_t number =
-      db.query_int("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = " + std::to_string(study_id));
+                           const WorkerIdentity& worker, const std::string& claim_token) {
+  // The caller's transaction holds the study (lock_study, or SQLite's write lock): numbers are dense.
   const double now = now_s();
-  {
-    sqlite::Stmt ins(db,
-                     "INSERT INTO trials (study_id, number, state, params, sampler, device, attrs, worker, "
-                     "worker_start, heartbeat_at, started_at, segment_started_at, retry_of) "
-                     "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10)");
-    ins.bind(1, study_id)
-        .bind(2, number)
-        .bind(3, json_text(params, "params of a new trial"))
-        .bind(4, sampler)
-        .bind(5, device);
-    ins.bind(6, json_text(attrs, "attrs of a new trial"))
-        .bind(7, worker.id())
-        .bind(8, worker.start_ticks)
-        .bind(9, now)
-        .bind(10, retry_of);
-    ins.run();
-  }
-  const int64_t id = db.last_insert_rowid();
-  sqlite::Stmt val(db, "INSERT INTO trial_values (trial_id, step, value) VALUES (?1, ?2, ?3)");
-  for (const auto& [step, value] : intermediate) {
-    val.reset();
-    val.bind(1, id).bind(2, step).bind(3, value);
-    val.run();
-  }
+  const sql::Rows ins = db.query(
+      "INSERT INTO trials (study_id, number, state, params, sampler, device, attrs, worker, "
+      "worker_start, heartbeat_at, started_at, segment_started_at, retry_of, claim_token) "
+      "VALUES (?1, (SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?1), 'running', ?2, ?3, ?4, ?5, "
+      "?6, ?7, ?8, ?8, ?8, ?9, ?10) RETURNING id, number",
+      {study_id, json_text(params, "params of a new trial"), sampler, device, json_text(attrs, "attrs of a new trial"),
+       worker.id(), worker.start_ticks, now, retry_of, claim_token});
+  if (ins.empty()) throw DataError("study database '" + db.name() + "': inserting a trial returned no row");
+  const int64_t id = ins[0].int_at(0), number = ins[0].int_at(1);
+  for (const auto& [step, value] : intermediate)
+    db.exec("INSERT INTO trial_values (trial_id, step, value) VALUES (?1, ?2, ?3)", {id, step, value});
   Trial t;
   t.id = id;
   t.number = static_cast<int>(number);

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/tune/pg_conn.h"
+#include "engine/tune/sqlite_conn.h"
+#include "engine/tune/study_storage_pg_schema.h"
 
 namespace gd::tune {
 namespace {
@@ -73,6 +76,24 @@ CREATE TABLE trial_queue (
 );
 )sql";
 
+// Version 2: one row per worker process that joined a study (heartbeat while it lives).
+const char* const kUpgradeV2Sql = R"sql(
+CREATE TABLE workers (
+  id            TEXT PRIMARY KEY,        -- host:pid
+  study_id      INTEGER REFERENCES studies(id) ON DELETE CASCADE,
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  state         TEXT NOT NULL,           -- idle | running | stopped
+  trial_id      INTEGER,                 -- the trial it runs now
+  started_at    REAL NOT NULL,
+  heartbeat_at  REAL NOT NULL
+);
+-- the next_job call that created a trial, so a call repeated after a lost COMMIT finds it
+ALTER TABLE trials ADD COLUMN claim_token TEXT;
+CREATE UNIQUE INDEX trials_by_claim ON trials(claim_token);
+)sql";
+
+// Tables every version has (later ones are added by upgrade_schema).
 const char* const kRequiredTables[] = {"studies", "study_attrs", "trials", "trial_values", "trial_queue"};
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -163,6 +184,7 @@ void create_study_file(const std::string& path) {
     {
       sqlite::Transaction txn(db);
       db.exec(kSchemaSql);
+      db.exec(kUpgradeV2Sql);
       db.exec("PRAGMA application_id = " + std::to_string(kStudyApplicationId));
       db.exec("PRAGMA user_version = " + std::to_string(kStudySchemaVersion));
       txn.commit();
@@ -252,7 +274,23 @@ void check_schema(sqlite::Db& db, const std::string& path) {
   }
 }
 
+// Brings a file of an older schema version up to kStudySchemaVersion in one transaction (another
+// process may have upgraded it meanwhile: the version is read again under the write lock).
+void upgrade_schema(sqlite::Db& db) {
+  if (db.query_int("PRAGMA user_version") >= kStudySchemaVersion) return;
+  sqlite::Transaction txn(db);
+  const int64_t version = db.query_int("PRAGMA user_version");
+  if (version < 2) db.exec(kUpgradeV2Sql);
+  if (version < kStudySchemaVersion) db.exec("PRAGMA user_version = " + std::to_string(kStudySchemaVersion));
+  txn.commit();
+}
+
 }  // namespace
+
+std::unique_ptr<sql::Connection> open_study_connection(const std::string& location, int busy_timeout_ms) {
+  if (sql::is_postgres_url(location)) return open_pg_study_db(location);
+  return std::make_unique<sql::SqliteConnection>(open_study_db(location, busy_timeout_ms));
+}
 
 std::unique_ptr<sqlite::Db> open_study_db(const std::string& path, int busy_timeout_ms) {
   if (path.empty()) throw ConfigError("study database path is empty");
@@ -282,6 +320,7 @@ std::unique_ptr<sqlite::Db> open_study_db(const std::string& path, int busy_time
       throw DataError("study database '" + path + "' can only be opened read-only; workers must be able to write it");
     }
     check_schema(*db, path);
+    upgrade_schema(*db);
     sqlite::Stmt mode(*db, "PRAGMA journal_mode");
     if (!mode.step() || mode.text_at(0) != "wal") {
       const std::string was = mode.text_at(0);
