@@ -312,12 +312,26 @@ TEST(SearchSpace, EveryValidationErrorNamesFileParameterAndKey) {
        {"'init'", "\"xavier\""}},
       {"unknown activation choice", "[params.activation]\ntype = \"categorical\"\nchoices = [\"relu\", \"swish\"]\n",
        {"'activation'", "\"swish\""}},
+      // Debian's toml++ 3.3.0 has undefined behaviour on these (found by fuzz_search_space).
+      {"non-ASCII in a key", "[params.d\xc3\xa9" "bit]\ntype = \"float\"\nlow = 0.1\nhigh = 1.0\n",
+       {"bad.toml:1:10", "non-ASCII character outside a string or comment"}},
+      {"non-ASCII after a line-ending backslash", "description = \"\"\"a \\\n  \xc3\xa9\"\"\"\n[params]\nx = 1\n",
+       {"bad.toml:2:3", "line-ending backslash"}},
       {"optimizer as a number", "[params.optimizer]\ntype = \"categorical\"\nchoices = [1, 2]\n",
        {"'optimizer'", "not a string (the name of a optimizer)"}},
   };
   for (const BadSpace& c : cases) {
     EXPECT_TRUE(config_error_with([&] { SearchSpace::from_toml_string(c.toml, "bad.toml"); }, c.needles)) << c.what;
   }
+}
+
+TEST(SearchSpace, NonAsciiInStringsAndCommentsIsFine) {
+  const SearchSpace s = SearchSpace::from_toml_string(
+      "# Réglages d'apprentissage\ndescription = \"débit, état — 学習率\"\n[params.lr]  # taux é\n"
+      "type = \"float\"\nlow = 0.001\nhigh = 0.1\nlog = true\n",
+      "ok.toml");
+  EXPECT_EQ(s.description(), "débit, état — 学習率");
+  EXPECT_EQ(s.params().size(), 1u);
 }
 
 TEST(SearchSpace, MissingFileIsADataErrorNamingThePath) {

@@ -5,6 +5,7 @@
 // key so that errors point into the file.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 #include <string>
 #include <utility>
@@ -15,6 +16,8 @@
 #include "engine/core/error.h"
 #include "engine/train/atomic_file.h"
 #include "engine/tune/search_space.h"
+
+#include <cstring>
 #include "engine/tune/space_error_site.h"
 
 namespace gd::tune {
@@ -171,7 +174,81 @@ json toml_to_json(const toml::node& n, const SpaceErrorSite& site, size_t i, con
 
 }  // namespace
 
+namespace {
+
+// Debian's toml++ 3.3.0 reaches TOML_UNREACHABLE (undefined behaviour: in a release build, an
+// arbitrary jump) when it asks whether certain non-ASCII characters are whitespace: U+00A1..U+0499,
+// U+2CFE..U+30F7 and U+FB36..U+FEFE, e.g. an 'é' in a key (found by fuzz_search_space; its
+// generated table has no case for those ranges). It asks that only outside strings and comments,
+// and inside a multi-line basic string right after a line-ending backslash. Nothing outside
+// strings and comments may be non-ASCII in a search space anyway (names are [A-Za-z0-9_.-]), so
+// such text is refused here, naming the line and column, before toml++ sees it.
+void check_toml_text(const std::string& t, const std::string& source) {
+  enum class State { Code, Comment, Basic, Literal, MultiBasic, MultiLiteral } st = State::Code;
+  int line = 1;
+  size_t line_start = 0;
+  auto fail = [&](size_t i, const char* what) {
+    throw ConfigError(source + ":" + std::to_string(line) + ":" + std::to_string(i - line_start + 1) + ": " + what);
+  };
+  auto starts = [&](size_t i, const char* s) { return t.compare(i, std::strlen(s), s) == 0; };
+  for (size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+      if (st == State::Comment || st == State::Basic || st == State::Literal) st = State::Code;  // a bad string: toml++ says so
+      continue;
+    }
+    switch (st) {
+      case State::Code:
+        if (static_cast<unsigned char>(c) >= 0x80)
+          fail(i, "non-ASCII character outside a string or comment (names and values other than strings are ASCII)");
+        if (c == '#') st = State::Comment;
+        else if (starts(i, "\"\"\"")) st = State::MultiBasic, i += 2;
+        else if (starts(i, "'''")) st = State::MultiLiteral, i += 2;
+        else if (c == '"') st = State::Basic;
+        else if (c == '\'') st = State::Literal;
+        break;
+      case State::Comment: break;
+      case State::Basic:
+        if (c == '\\') ++i;  // an escape: the next character is part of it (not a newline: checked by toml++)
+        else if (c == '"') st = State::Code;
+        break;
+      case State::Literal:
+        if (c == '\'') st = State::Code;
+        break;
+      case State::MultiBasic:
+        if (c == '\\') {
+          // A line-ending backslash: toml++ then skips whitespace, classifying each character.
+          size_t j = i + 1;
+          while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
+          if (j < t.size() && (t[j] == '\n' || t[j] == '\r')) {
+            while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r')) {
+              if (t[j] == '\n') ++line, line_start = j + 1;
+              ++j;
+            }
+            if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80)
+              fail(j, "non-ASCII character right after a line-ending backslash in a multi-line string");
+            i = j - 1;
+          } else {
+            ++i;  // an ordinary escape
+          }
+        } else if (starts(i, "\"\"\"")) {
+          st = State::Code;
+          i += 2;
+        }
+        break;
+      case State::MultiLiteral:
+        if (starts(i, "'''")) st = State::Code, i += 2;
+        break;
+    }
+  }
+}
+
+}  // namespace
+
 SearchSpace SearchSpace::from_toml_string(const std::string& text, const std::string& source) {
+  check_toml_text(text, source);
   toml::table root;
   try {
     root = toml::parse(text, source);
