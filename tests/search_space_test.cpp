@@ -332,6 +332,8 @@ TEST(SearchSpace, NonAsciiInStringsAndCommentsIsFine) {
       "ok.toml");
   EXPECT_EQ(s.description(), "débit, état — 学習率");
   EXPECT_EQ(s.params().size(), 1u);
+  // A UTF-8 byte order mark (Windows editors) is not "non-ASCII outside a string".
+  EXPECT_EQ(SearchSpace::from_toml_string("\xEF\xBB\xBF[params]\nx = 1\n", "bom.toml").params().size(), 1u);
 }
 
 TEST(SearchSpace, MissingFileIsADataErrorNamingThePath) {

@@ -191,7 +191,8 @@ void check_toml_text(const std::string& t, const std::string& source) {
     throw ConfigError(source + ":" + std::to_string(line) + ":" + std::to_string(i - line_start + 1) + ": " + what);
   };
   auto starts = [&](size_t i, const char* s) { return t.compare(i, std::strlen(s), s) == 0; };
-  for (size_t i = 0; i < t.size(); ++i) {
+  const size_t bom = t.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // a UTF-8 byte order mark: toml++ skips it
+  for (size_t i = bom; i < t.size(); ++i) {
     const char c = t[i];
     if (c == '\n') {
       ++line;
