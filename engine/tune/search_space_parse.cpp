@@ -5,7 +5,8 @@
 // key so that errors point into the file.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <cstdint>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <utility>
@@ -177,72 +178,37 @@ json toml_to_json(const toml::node& n, const SpaceErrorSite& site, size_t i, con
 namespace {
 
 // Debian's toml++ 3.3.0 reaches TOML_UNREACHABLE (undefined behaviour: in a release build, an
-// arbitrary jump) when it asks whether certain non-ASCII characters are whitespace: U+00A1..U+0499,
-// U+2CFE..U+30F7 and U+FB36..U+FEFE, e.g. an 'é' in a key (found by fuzz_search_space; its
-// generated table has no case for those ranges). It asks that only outside strings and comments,
-// and inside a multi-line basic string right after a line-ending backslash. Nothing outside
-// strings and comments may be non-ASCII in a search space anyway (names are [A-Za-z0-9_.-]), so
-// such text is refused here, naming the line and column, before toml++ sees it.
+// arbitrary jump) when it asks whether a code point in U+00A1..U+0499, U+2C5E..U+3057 (but
+// U+3000) or U+FB26..U+FEFE is whitespace: its generated table has no case for them. It asks that
+// wherever it scans for the end of a key or value, e.g. for an 'é' in a key or after a malformed
+// number, even inside what looks like a string (found by fuzz_search_space). Such text is refused
+// here, naming line and column, before toml++ sees it. Inside a "..." string the character can
+// still be written as a \u escape, which toml++ decodes without that question.
+bool toml_cannot_read(uint32_t c) {
+  return (c >= 0xA1 && c <= 0x499) || (c >= 0x2C5E && c <= 0x3057 && c != 0x3000) || (c >= 0xFB26 && c <= 0xFEFE);
+}
+
 void check_toml_text(const std::string& t, const std::string& source) {
-  enum class State { Code, Comment, Basic, Literal, MultiBasic, MultiLiteral } st = State::Code;
-  int line = 1;
-  size_t line_start = 0;
-  auto fail = [&](size_t i, const char* what) {
-    throw ConfigError(source + ":" + std::to_string(line) + ":" + std::to_string(i - line_start + 1) + ": " + what);
-  };
-  auto starts = [&](size_t i, const char* s) { return t.compare(i, std::strlen(s), s) == 0; };
-  const size_t bom = t.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // a UTF-8 byte order mark: toml++ skips it
-  for (size_t i = bom; i < t.size(); ++i) {
-    const char c = t[i];
-    if (c == '\n') {
-      ++line;
-      line_start = i + 1;
-      if (st == State::Comment || st == State::Basic || st == State::Literal) st = State::Code;  // a bad string: toml++ says so
-      continue;
+  int line = 1, column = 0;
+  for (size_t i = 0; i < t.size();) {
+    const auto b = static_cast<unsigned char>(t[i]);
+    const size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
+    ++column;
+    if (b == '\n') ++line, column = 0;
+    if (len > 1 && i + len <= t.size()) {  // malformed UTF-8 is left to toml++, which reports it
+      uint32_t c = b & (0x7F >> len);
+      for (size_t k = 1; k < len; ++k) c = c << 6 | (static_cast<unsigned char>(t[i + k]) & 0x3F);
+      if (toml_cannot_read(c)) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(c));
+        throw ConfigError(source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": character " + code +
+                          " ('" + t.substr(i, len) + "') cannot be read safely by this build's TOML library "
+                          "(toml++ 3.3.0 misbehaves on U+00A1..U+0499, U+2C5E..U+3057 and U+FB26..U+FEFE); "
+                          "inside a \"...\" string write it as \\u" + std::string(code + 2) +
+                          ", elsewhere leave it out");
+      }
     }
-    switch (st) {
-      case State::Code:
-        if (static_cast<unsigned char>(c) >= 0x80)
-          fail(i, "non-ASCII character outside a string or comment (names and values other than strings are ASCII)");
-        if (c == '#') st = State::Comment;
-        else if (starts(i, "\"\"\"")) st = State::MultiBasic, i += 2;
-        else if (starts(i, "'''")) st = State::MultiLiteral, i += 2;
-        else if (c == '"') st = State::Basic;
-        else if (c == '\'') st = State::Literal;
-        break;
-      case State::Comment: break;
-      case State::Basic:
-        if (c == '\\') ++i;  // an escape: the next character is part of it (not a newline: checked by toml++)
-        else if (c == '"') st = State::Code;
-        break;
-      case State::Literal:
-        if (c == '\'') st = State::Code;
-        break;
-      case State::MultiBasic:
-        if (c == '\\') {
-          // A line-ending backslash: toml++ then skips whitespace, classifying each character.
-          size_t j = i + 1;
-          while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
-          if (j < t.size() && (t[j] == '\n' || t[j] == '\r')) {
-            while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r')) {
-              if (t[j] == '\n') ++line, line_start = j + 1;
-              ++j;
-            }
-            if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80)
-              fail(j, "non-ASCII character right after a line-ending backslash in a multi-line string");
-            i = j - 1;
-          } else {
-            ++i;  // an ordinary escape
-          }
-        } else if (starts(i, "\"\"\"")) {
-          st = State::Code;
-          i += 2;
-        }
-        break;
-      case State::MultiLiteral:
-        if (starts(i, "'''")) st = State::Code, i += 2;
-        break;
-    }
+    i += len;
   }
 }
 
