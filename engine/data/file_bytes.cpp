@@ -64,7 +64,9 @@ std::vector<uint8_t> inflate_gzip(const std::string& path, const uint8_t* in, si
   }
   const size_t max_ratio = 1100;  // deflate cannot expand more than ~1032:1
   if (guess == 0 || guess > n * max_ratio) guess = 4 * n + 1024;
-  guess = static_cast<size_t>(std::min<uint64_t>(guess + 1, tracker.buffer_limit()));
+  // At most 64 MiB up front (MNIST's largest file inflates to 47 MB): the header, which may cap the
+  // content far lower, has not been seen yet; the buffer doubles from there as needed.
+  guess = static_cast<size_t>(std::min<uint64_t>({guess + 1, uint64_t{64} << 20, tracker.buffer_limit()}));
   std::vector<uint8_t> out(guess);  // +1 above: inflate then sees room and reports the end itself
 
   z_stream zs{};
