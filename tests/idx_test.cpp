@@ -236,6 +236,21 @@ TEST(IdxHostile, WrongMagicInsideGzipFailsBeforeInflatingTheRest) {
   EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_images(p); }, {p, "expected 2051, got 0"}));
 }
 
+TEST(IdxHostile, AGzipTrailerThatUnderstatesTheSizeIsCorruptNotAnOverread) {
+  // Found by fuzz_idx: the trailer's size field (ISIZE) sizes the first buffer; claiming 6 bytes
+  // for an 11-byte label file filled it before the 8-byte header was complete, and the header
+  // check then read past the buffer (AddressSanitizer: heap-buffer-overflow).
+  test::TempDir dir("idx");
+  const std::string p = dir.file("labels.gz");
+  const std::vector<uint8_t> lb = labels_for(3);
+  write_idx_labels(p, 3, lb.data(), true);
+  std::vector<uint8_t> bytes = read_file_bytes(p);
+  bytes[bytes.size() - 4] = 6;  // ISIZE, little-endian
+  bytes[bytes.size() - 3] = bytes[bytes.size() - 2] = bytes[bytes.size() - 1] = 0;
+  write_raw(p, bytes);
+  EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_labels(p); }, {p, "corrupt gzip data"}));
+}
+
 TEST(IdxHostile, DevZeroIsRefusedFromItsHeader) {
   // Not a regular file: no size to check up front, and no end. The header check stops it.
   EXPECT_TRUE(test::throws_with<DataError>([&] { read_idx_images("/dev/zero"); }, {"/dev/zero", "expected 2051, got 0"}));

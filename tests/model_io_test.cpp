@@ -84,5 +84,19 @@ TEST(ModelIo, AnInvalidSpecInTheCheckpointNamesTheFile) {
                                            {"checkpoint '/runs/x/model.ckpt'", "is too large"}));
 }
 
+TEST(ModelIo, OutOfRangeNumbersInTheModelDescriptionAreErrorsNotConversions) {
+  // nlohmann's get<int>() of 1e38 is undefined behaviour; the description is checked first.
+  CpuBackend be;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"num_classes", 1e38}, {"num_classes", 0}, {"mean", 1e300}, {"std", "x"}}) {
+    Checkpoint ck = small_checkpoint(be);
+    ck.meta["model"][key] = value;
+    EXPECT_TRUE(test::throws_with<DataError>([&] { model_info_from_meta(ck.meta); }, {key})) << key << " " << value;
+  }
+  Checkpoint ck = small_checkpoint(be);
+  ck.meta["model"]["input_shape"] = {1, 1e38, 6};
+  EXPECT_TRUE(test::throws_with<DataError>([&] { model_info_from_meta(ck.meta); }, {"input_shape", "1e+38"}));
+}
+
 }  // namespace
 }  // namespace gd

@@ -312,12 +312,30 @@ TEST(SearchSpace, EveryValidationErrorNamesFileParameterAndKey) {
        {"'init'", "\"xavier\""}},
       {"unknown activation choice", "[params.activation]\ntype = \"categorical\"\nchoices = [\"relu\", \"swish\"]\n",
        {"'activation'", "\"swish\""}},
+      // Debian's toml++ 3.3.0 has undefined behaviour on these (found by fuzz_search_space).
+      {"U+00E9 in a key", "[params.d\xc3\xa9" "bit]\ntype = \"float\"\nlow = 0.1\nhigh = 1.0\n",
+       {"bad.toml:1:10", "character U+00E9", "cannot be read safely", "\\u00E9"}},
+      {"U+0499 after a malformed number", "x = 5eon'n\xd2\x99'\n", {"bad.toml:1:11", "U+0499"}},
+      {"U+3001 in a comment", "# a\xe3\x80\x81" "b\n[params]\nx = 1\n", {"bad.toml:1:4", "U+3001"}},
       {"optimizer as a number", "[params.optimizer]\ntype = \"categorical\"\nchoices = [1, 2]\n",
        {"'optimizer'", "not a string (the name of a optimizer)"}},
   };
   for (const BadSpace& c : cases) {
     EXPECT_TRUE(config_error_with([&] { SearchSpace::from_toml_string(c.toml, "bad.toml"); }, c.needles)) << c.what;
   }
+}
+
+TEST(SearchSpace, OtherNonAsciiAndEscapesAreFine) {
+  // Characters outside the ranges toml++ 3.3.0 mishandles pass through, in strings and comments;
+  // those inside them can be written as \u escapes in a "..." string.
+  const SearchSpace s = SearchSpace::from_toml_string(
+      "# \xe5\xad\xa6\xe7\xbf\x92\xe7\x8e\x87 \xe2\x80\x94 notes\ndescription = \"d\\u00e9bit \xe2\x80\x94 \xe5\xad\xa6\xe7\xbf\x92\xe7\x8e\x87\"\n"
+      "[params.lr]  # \xe2\x80\x94\ntype = \"float\"\nlow = 0.001\nhigh = 0.1\nlog = true\n",
+      "ok.toml");
+  EXPECT_EQ(s.description(), "d\xc3\xa9" "bit \xe2\x80\x94 \xe5\xad\xa6\xe7\xbf\x92\xe7\x8e\x87");
+  EXPECT_EQ(s.params().size(), 1u);
+  // A UTF-8 byte order mark (U+FEFF, Windows editors) is read as toml++ reads it.
+  EXPECT_EQ(SearchSpace::from_toml_string("\xEF\xBB\xBF[params]\nx = 1\n", "bom.toml").params().size(), 1u);
 }
 
 TEST(SearchSpace, MissingFileIsADataErrorNamingThePath) {

@@ -28,9 +28,10 @@ class CapTracker {
       : path_(path), limit_(limit), cap_(limit.cap), verb_(verb) {}
   // The most bytes worth buffering: the cap plus one, to see it passed.
   uint64_t buffer_limit() const { return cap_.bytes + 1; }
-  // Call after each chunk with the content so far.
-  void check(const uint8_t* data, size_t produced) {
-    if (!header_seen_ && limit_.from_header && produced >= limit_.header_bytes) {
+  // Call after each chunk: data[0..available) is the content so far, `produced` its length or,
+  // when the buffer is full and more is coming, one more than that.
+  void check(const uint8_t* data, size_t available, size_t produced) {
+    if (!header_seen_ && limit_.from_header && available >= limit_.header_bytes) {
       header_seen_ = true;
       const SizeCap h = limit_.from_header(data);
       if (h.bytes < cap_.bytes) cap_ = h;
@@ -63,7 +64,9 @@ std::vector<uint8_t> inflate_gzip(const std::string& path, const uint8_t* in, si
   }
   const size_t max_ratio = 1100;  // deflate cannot expand more than ~1032:1
   if (guess == 0 || guess > n * max_ratio) guess = 4 * n + 1024;
-  guess = static_cast<size_t>(std::min<uint64_t>(guess + 1, tracker.buffer_limit()));
+  // At most 64 MiB up front (MNIST's largest file inflates to 47 MB): the header, which may cap the
+  // content far lower, has not been seen yet; the buffer doubles from there as needed.
+  guess = static_cast<size_t>(std::min<uint64_t>({guess + 1, uint64_t{64} << 20, tracker.buffer_limit()}));
   std::vector<uint8_t> out(guess);  // +1 above: inflate then sees room and reports the end itself
 
   z_stream zs{};
@@ -74,7 +77,7 @@ std::vector<uint8_t> inflate_gzip(const std::string& path, const uint8_t* in, si
   size_t produced = 0;
   for (;;) {
     if (produced == out.size()) {
-      tracker.check(out.data(), produced + 1);  // full at the cap plus one: more is coming
+      tracker.check(out.data(), produced, produced + 1);  // full: more is coming
       out.resize(static_cast<size_t>(std::min<uint64_t>(out.size() * 2, tracker.buffer_limit())));
     }
     const size_t room = std::min<size_t>(out.size() - produced, std::numeric_limits<uInt>::max());
@@ -82,7 +85,7 @@ std::vector<uint8_t> inflate_gzip(const std::string& path, const uint8_t* in, si
     zs.avail_out = static_cast<uInt>(room);
     const int ret = inflate(&zs, Z_NO_FLUSH);
     produced += room - zs.avail_out;
-    tracker.check(out.data(), produced);
+    tracker.check(out.data(), produced, produced);
     if (ret == Z_STREAM_END) {
       const uint8_t* rest = zs.next_in;
       const size_t left = zs.avail_in;
@@ -131,7 +134,7 @@ std::vector<uint8_t> read_capped(const std::string& path, const ContentLimit& li
   size_t used = 0;
   for (;;) {
     used += std::fread(bytes.data() + used, 1, bytes.size() - used, f.get());
-    tracker.check(bytes.data(), used);
+    tracker.check(bytes.data(), used, used);
     if (used < bytes.size()) break;
     bytes.resize(static_cast<size_t>(std::min<uint64_t>(bytes.size() * 2, tracker.buffer_limit())));
   }

@@ -39,11 +39,29 @@ ModelInfo model_info_from_meta(const nlohmann::json& meta) {
     const auto& m = meta.at("model");
     ModelInfo info;
     info.spec = m.at("spec").get<std::string>();
-    info.input = Shape(m.at("input_shape").get<std::vector<int64_t>>());
-    info.num_classes = m.at("num_classes").get<int>();
+    // Numbers are checked before nlohmann converts them: its get<int>() of 1e38 or get<float>()
+    // of 1e300 is an out-of-range conversion, undefined behaviour.
+    const auto& shape = m.at("input_shape");
+    GD_CHECK_T(shape.is_array(), DataError, "checkpoint model input_shape is not an array");
+    std::vector<int64_t> dims;
+    for (const auto& d : shape) {
+      GD_CHECK_T(d.is_number_integer() && d.get<int64_t>() >= 1 && d.get<int64_t>() <= (int64_t{1} << 24), DataError,
+                 "checkpoint model input_shape holds " << d.dump() << ", not an extent 1..2^24");
+      dims.push_back(d.get<int64_t>());
+    }
+    info.input = Shape(dims);
+    const auto& classes = m.at("num_classes");
+    GD_CHECK_T(classes.is_number_integer() && classes.get<int64_t>() >= 1 && classes.get<int64_t>() <= 1000000, DataError,
+               "checkpoint model num_classes is " << classes.dump() << ", not 1..1000000");
+    info.num_classes = static_cast<int>(classes.get<int64_t>());
     info.class_names = m.at("class_names").get<std::vector<std::string>>();
-    info.mean = m.at("mean").get<float>();
-    info.std = m.at("std").get<float>();
+    for (const char* key : {"mean", "std"}) {
+      const auto& v = m.at(key);
+      GD_CHECK_T(v.is_number() && std::isfinite(v.get<double>()) && std::fabs(v.get<double>()) <= 1e30, DataError,
+                 "checkpoint model " << key << " is " << v.dump() << ", not a finite number");
+    }
+    info.mean = static_cast<float>(m.at("mean").get<double>());
+    info.std = static_cast<float>(m.at("std").get<double>());
     return info;
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("checkpoint model description is invalid: ") + e.what());
