@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/report/study_report.h"
 #include "engine/train/atomic_file.h"
@@ -180,13 +181,19 @@ int run_workers(const std::string& storage_path, const StorageOptions& storage_o
     children.push_back(pid);
   }
   int failures = 0;
-  for (pid_t pid : children) {
+  std::string how;  // each failed worker: its exit status or the signal that ended it
+  for (size_t k = 0; k < children.size(); ++k) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(children[k], &status, 0) < 0 && errno == EINTR) {
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
+    ++failures;
+    how += "; worker " + std::to_string(k + 1) + " (pid " + std::to_string(children[k]) + ") " +
+           (WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                                : "exited with status " + std::to_string(WEXITSTATUS(status)) +
+                                      " (its error is printed above)");
   }
-  GD_CHECK(failures == 0, failures << " of " << parallel << " worker processes failed (see above)");
+  GD_CHECK(failures == 0, failures << " of " << parallel << " worker processes failed" << how);
   return 0;
 }
 
@@ -260,13 +267,14 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help exits 0; every usage error exits 2, as the help says
   }
   objective.data.allow_download = !no_download;
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
   try {
     GD_CHECK_T(trials >= 0, ConfigError, "--trials must be >= 0, got " << trials);
+    set_cpu_threads(objective.threads);  // 0..max_cpu_threads(), a ConfigError naming the value otherwise
     GD_CHECK_T(parallel >= 1 && parallel <= 64, ConfigError, "--parallel must be in [1, 64], got " << parallel);
     GD_CHECK_T(heartbeat_grace > 0, ConfigError, "--heartbeat-grace must be > 0, got " << heartbeat_grace);
     GD_CHECK_T(wait.poll_s > 0 && wait.idle_exit_s >= 0, ConfigError, "--poll must be > 0 and --idle-exit >= 0");
@@ -380,7 +388,13 @@ int run(int argc, char** argv) {
     }
     if (!evaluate_params.empty()) {
       const ObjectiveConfig stored = objective_from_json(study.config);
-      const nlohmann::json params = nlohmann::json::parse(evaluate_params);
+      nlohmann::json params;
+      try {
+        params = nlohmann::json::parse(evaluate_params);
+      } catch (const nlohmann::json::exception& e) {
+        throw ConfigError("--evaluate is not a JSON object of parameters: " + std::string(e.what()));
+      }
+      GD_CHECK_T(params.is_object(), ConfigError, "--evaluate must be a JSON object of parameters, got " << params.dump());
       SearchSpace::from_json(study.space, "study '" + study.name + "'").validate_params(params);
       if (objective.threads > 0) omp_set_num_threads(objective.threads);
       std::string notice;

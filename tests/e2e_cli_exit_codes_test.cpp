@@ -8,16 +8,18 @@
 #include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "tests/support/run_binary.h"
+#include "tests/support/test_support.h"
 
 namespace gd {
 namespace {
 
-const char* const kPrograms[] = {"gpu_train", "gpu_eval", "gpu_predict", "gpu_workflow"};
+const char* const kPrograms[] = {"gpu_train", "gpu_eval", "gpu_predict", "gpu_workflow", "gpu_tune"};
 
 // Arguments that get each program past its required options, so --threads itself is what fails.
 std::string required_args(const std::string& program) {
   if (program == "gpu_eval") return "--checkpoint /nonexistent/model.ckpt";
   if (program == "gpu_predict") return "--checkpoint /nonexistent/model.ckpt /nonexistent/digit.png";
+  if (program == "gpu_tune") return "--storage /nonexistent/study.db --study s";
   return "--out /nonexistent/run";
 }
 
@@ -42,6 +44,19 @@ TEST(CliExitCodes, ThreadsAboveTheBoundAreRefused) {
       EXPECT_NE(o.text.find("got " + n), std::string::npos) << p << "\n" << o.text;
     }
   }
+}
+
+TEST(CliExitCodes, GpuTuneEvaluateBlamesItsOwnBadJson) {
+  test::TempDir dir("exit-codes-tune");
+  const std::string space = std::string(GD_SOURCE_DIR) + "/spaces/mlp.toml";
+  const test::BinaryOutput made = test::run_binary(
+      "gpu_tune", "--storage " + dir.file("s.db") + " --study s --space " + space + " --trials 0 --device cpu");
+  ASSERT_EQ(made.code, 0) << made.text;
+  const test::BinaryOutput o =
+      test::run_binary("gpu_tune", "--storage " + dir.file("s.db") + " --study s --evaluate '{bad'");
+  EXPECT_EQ(o.code, 2) << o.text;
+  EXPECT_NE(o.text.find("--evaluate is not a JSON object"), std::string::npos) << o.text;
+  EXPECT_EQ(o.text.find("--sampler-options"), std::string::npos) << o.text;
 }
 
 TEST(CpuThreads, BoundIsAtLeast64AndFourPerCore) {
