@@ -5,29 +5,11 @@
 
 #include <cmath>
 
+#include "engine/tune/sql_conn.h"
+
 namespace gd::tune::sqlite {
-namespace {
 
-// SQL shown in error messages: collapsed whitespace, at most ~300 characters.
-std::string shorten_sql(const std::string& sql) {
-  std::string out;
-  out.reserve(sql.size());
-  bool space = false;
-  for (char c : sql) {
-    const bool ws = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (ws) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  if (out.size() > 300) out = out.substr(0, 297) + "...";
-  return out;
-}
-
-}  // namespace
+using sql::shorten_sql;  // SQL shown in error messages (sql_conn.h)
 
 // ---- Db -------------------------------------------------------------------------------------------
 
