@@ -86,6 +86,27 @@ TEST(TrialConfig, PrecisionIsStoredWithTheObjectiveAndReachesEveryTrial) {
   EXPECT_TRUE(test::throws_with<ConfigError>([&] { validate(c); }, {"precision", "fp8"}));
 }
 
+// A stored objective read back with numbers its fields cannot hold is a DataError naming the key, not
+// an undefined conversion (issue 19: a fuzzed study export with "seed": 1e38).
+TEST(TrialConfig, OutOfRangeIntegersInAStoredObjectiveAreRefused) {
+  const nlohmann::json good = to_json(mlp_objective());
+  const std::pair<const char*, nlohmann::json> bad[] = {
+      {"seed", 1e38}, {"seed", -1}, {"seed", 2.5}, {"max_epochs", 1e12}, {"max_epochs", "10"},
+      {"threads", int64_t{1} << 40}, {"limit_train", 1e300}};
+  for (const auto& [key, value] : bad) {
+    nlohmann::json j = good;
+    j[key] = value;
+    EXPECT_TRUE(test::throws_with<DataError>([&] { objective_from_json(j); }, {std::string("'") + key + "'"}))
+        << key << " = " << value.dump();
+  }
+  nlohmann::json big_seed = good;
+  big_seed["seed"] = uint64_t{18446744073709551615u};
+  EXPECT_EQ(objective_from_json(big_seed).seed, uint64_t{18446744073709551615u}) << "every uint64 seed is valid";
+  nlohmann::json signed_seed = good;
+  signed_seed["seed"] = int64_t{42};  // stored as a signed JSON integer
+  EXPECT_EQ(objective_from_json(signed_seed).seed, 42u);
+}
+
 TEST(TrialRunner, CompletesStopsAndFailsWithReasons) {
   test::TempDir dir("trial-runner");
   CpuBackend be;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -122,22 +124,52 @@ nlohmann::json to_json(const ObjectiveConfig& c) {
           {"precision", c.precision},  {"threads", c.threads}};
 }
 
+namespace {
+
+// An integer field of a stored document: a JSON integer that fits T (nlohmann's get<T>() would
+// convert 1e38 or -1 with undefined or wrapping results); DataError naming the key otherwise.
+template <typename T>
+T integer_field(const nlohmann::json& j, const char* key, std::optional<T> fallback) {
+  if (!j.contains(key)) {
+    if (fallback) return *fallback;
+    throw DataError(std::string("study objective configuration has no '") + key + "'");
+  }
+  const nlohmann::json& v = j.at(key);
+  bool fits = false;
+  if (v.is_number_unsigned()) {
+    fits = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  } else if (v.is_number_integer()) {  // a signed value: compare in the wider of the two types
+    const int64_t x = v.get<int64_t>();
+    fits = std::numeric_limits<T>::is_signed
+               ? x >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                     x <= static_cast<int64_t>(std::numeric_limits<T>::max())
+               : x >= 0 && static_cast<uint64_t>(x) <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  }
+  if (!fits)
+    throw DataError(std::string("study objective configuration: '") + key + "' must be an integer in [" +
+                    std::to_string(std::numeric_limits<T>::min()) + ", " + std::to_string(std::numeric_limits<T>::max()) +
+                    "], got " + v.dump());
+  return v.is_number_unsigned() ? static_cast<T>(v.get<uint64_t>()) : static_cast<T>(v.get<int64_t>());
+}
+
+}  // namespace
+
 ObjectiveConfig objective_from_json(const nlohmann::json& j) {
   ObjectiveConfig c;
   try {
     c.arch = j.at("arch").get<std::string>();
     c.metric = j.at("metric").get<std::string>();
-    c.max_epochs = j.at("max_epochs").get<int>();
+    c.max_epochs = integer_field<int>(j, "max_epochs", std::nullopt);
     c.data.dataset = j.at("dataset").get<std::string>();
     c.data.data_dir = j.value("data_dir", std::string());
     c.data.cache_dir = j.value("cache_dir", std::string());
     c.data.allow_download = j.value("allow_download", true);
-    c.limit_train = j.value("limit_train", int64_t{0});
+    c.limit_train = integer_field<int64_t>(j, "limit_train", int64_t{0});
     c.val_split = j.value("val_split", 0.1);
-    c.seed = j.value("seed", uint64_t{1});
+    c.seed = integer_field<uint64_t>(j, "seed", uint64_t{1});
     c.device = j.value("device", std::string("cpu"));
     c.precision = j.value("precision", std::string("fp32"));  // absent in studies made before the option
-    c.threads = j.value("threads", 0);
+    c.threads = integer_field<int>(j, "threads", 0);
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("study objective configuration is malformed: ") + e.what());
   }
