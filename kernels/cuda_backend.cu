@@ -230,22 +230,20 @@ void CudaBackend::shuffle(int64_t n, uint64_t seed, uint64_t epoch, int32_t* ord
   cuda::shuffle(ctx_, n, seed, epoch, order, need > 0 ? shuffle_workspace_->data() : nullptr, need);
 }
 std::unique_ptr<RecordedWork> CudaBackend::record(const std::function<void()>& work) {
-  memory_->begin_recording();
-  recording_ = true;
-  try {
-    auto graph = cuda::record_graph(ctx_.stream, work);
-    recording_ = false;
-    memory_->end_recording();
-    return graph;
-  } catch (...) {
-    recording_ = false;
-    memory_->end_recording();
-    throw;
-  }
+  // The memory knows it is being recorded (allocations throw, frees wait) until the scope ends,
+  // however recording ends.
+  struct RecordingScope {
+    cuda::StreamMemory& memory;
+    explicit RecordingScope(cuda::StreamMemory& m) : memory(m) { memory.begin_recording(); }
+    ~RecordingScope() { memory.end_recording(); }
+  } scope(*memory_);
+  return cuda::record_graph(ctx_.stream, work);
 }
 
+bool CudaBackend::recording() const { return memory_ && memory_->recording(); }
+
 void CudaBackend::check_recording(const std::string& where) {
-  if (!recording_) return;
+  if (!recording()) return;
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   GD_CUDA_CHECK(cudaStreamIsCapturing(ctx_.stream, &status));
   GD_CHECK(status == cudaStreamCaptureStatusActive,

@@ -109,7 +109,7 @@ class CudaBackend final : public Backend {
   // A CUDA graph captured from the backend's stream (kernels/cuda_graph.h); buffers dropped while
   // recording are freed when it ends.
   std::unique_ptr<RecordedWork> record(const std::function<void()>& work) override;
-  bool recording() const override { return recording_; }
+  bool recording() const override;
   void check_recording(const std::string& where) override;
 
  private:
@@ -118,7 +118,6 @@ class CudaBackend final : public Backend {
   std::shared_ptr<cuda::StreamMemory> memory_;  // owns ctx_.stream
   cuda::Context ctx_;
   std::string description_;
-  bool recording_ = false;
   void* cublas_workspace_ = nullptr;  // kCublasWorkspaceBytes, set on the handle so capture never allocates
   std::shared_ptr<Buffer> shuffle_workspace_;  // grown on demand by shuffle()
 };

@@ -58,6 +58,11 @@ void StreamMemory::begin_recording() {
   recording_ = true;
 }
 
+bool StreamMemory::recording() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return recording_;
+}
+
 void StreamMemory::end_recording() {
   std::vector<void*> pending;
   {

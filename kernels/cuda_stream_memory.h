@@ -34,6 +34,7 @@ class StreamMemory : public std::enable_shared_from_this<StreamMemory> {
   std::shared_ptr<Buffer> allocate(size_t bytes);
   void begin_recording();
   void end_recording();  // frees what was dropped while recording
+  bool recording();
 
  private:
   StreamMemory() = default;

@@ -4,14 +4,13 @@
 #include <filesystem>
 
 #include "arrays.h"
+#include "backend_choice.h"
 #include "engine/core/error.h"
 #include "engine/report/model_summary.h"
 #include "engine/train/detailed_evaluation.h"
 #include "engine/train/predict.h"
 
 namespace gd::py_bind {
-
-std::unique_ptr<Backend> make_backend_for(const std::string& device);  // module.cpp
 
 namespace {
 Checkpoint load_existing(const std::string& path) {

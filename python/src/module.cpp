@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include "arrays.h"
+#include "backend_choice.h"
 #include "engine/backend/backend.h"
 #include "engine/core/error.h"
 #include "engine/data/registry.h"

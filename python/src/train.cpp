@@ -7,14 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "arrays.h"
+#include "backend_choice.h"
 #include "engine/core/error.h"
 #include "engine/data/dataset.h"
 #include "engine/model/spec.h"
 #include "engine/train/trainer.h"
 
 namespace gd::py_bind {
-
-std::unique_ptr<Backend> make_backend_for(const std::string& device);  // module.cpp
 
 namespace {
 
@@ -119,7 +118,6 @@ py::dict train_from_python(const std::string& config_json, const py::array& x, c
   TrainConfig cfg = config_from_json(j);
   DatasetSplits data;
   data.train = labelled_dataset(x, y, "x", "y", 0);
-  data.train.name = "x";
   if (data.train.num_classes == 10)
     for (int c = 0; c < 10; ++c) data.train.class_names.push_back(std::to_string(c));
   const auto ms = pixel_mean_std(data.train);
