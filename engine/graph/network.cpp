@@ -109,11 +109,17 @@ Network::Network(Backend& be, std::vector<std::unique_ptr<Layer>> layers, Shape 
 
 void Network::initialize(InitScheme scheme, uint64_t seed) {
   std::vector<float> host(static_cast<size_t>(std::max<int64_t>(num_params_, 1)));
+  // The last weight tensor is the classifier head's (build_layers ends every model with fcK).
+  size_t head = all_specs_.size();
+  for (size_t p = 0; p < all_specs_.size(); ++p)
+    if (all_specs_[p].is_weight) head = p;
   for (size_t p = 0; p < all_specs_.size(); ++p) {
     const ParamSpec& ps = all_specs_[p];
     float* dst = host.data() + param_info_[p].offset;
     const int64_t n = ps.shape.numel();
-    if (ps.is_weight)
+    if (p == head)
+      init_fill_classifier_head(n, dst);
+    else if (ps.is_weight)
       init_fill(scheme, ps.fan_in, ps.fan_out, n, dst, seed, static_cast<uint32_t>(p));
     else
       std::fill(dst, dst + n, ps.fill);

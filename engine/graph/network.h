@@ -34,7 +34,8 @@ class Network {
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
-  // Weights from `scheme` (deterministic in seed), biases and other parameters from their fill value,
+  // Weights from `scheme` (deterministic in seed), except the classifier head's (the last weight
+  // tensor), which gets init_fill_classifier_head; biases and other parameters from their fill value,
   // persistent state (batch-norm running stats) to its initial value.
   void initialize(InitScheme scheme, uint64_t seed);
 

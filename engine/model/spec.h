@@ -1,7 +1,7 @@
 #pragma once
 // Model spec strings: a comma-separated list of layer tokens (grammar in docs/spec-strings.md), e.g.
 //   "conv32k5p2,relu,pool2,lc16k5s2p2,relu,fc128,dropout0.5,fc10"
-// and the named architectures mlp, cnn and lcnn, which expand to spec strings whose shapes are
+// and the named architectures (mlp, cnn, lcnn and the stronger mlp-wide, cnn-bn, lcnn-bn), which expand to spec strings whose shapes are
 // derived from the input (28x28 MNIST, 16x16 USPS).
 #include <memory>
 #include <string>
@@ -12,7 +12,7 @@
 
 namespace gd {
 
-// True for "mlp", "cnn", "lcnn".
+// True for the names named_archs() lists.
 bool is_named_arch(const std::string& arch);
 std::vector<std::string> named_archs();
 

@@ -34,6 +34,9 @@ Recipe recipe_for(const std::string& arch) {
   if (arch == "mlp") return {"sgd", 0.05, 0.9, true, 30, 0.2, "cosine", 1e-4, 128, 0.0};
   if (arch == "cnn") return {"sgd", 0.05, 0.9, true, 15, 0.5, "cosine", 1e-4, 128, 0.3};
   if (arch == "lcnn") return {"sgd", 0.05, 0.9, true, 25, 0.5, "cosine", 5e-4, 64, 0.0};
+  if (arch == "mlp-wide") return {"sgd", 0.05, 0.9, true, 100, 0.5, "cosine", 0.0, 128, 0.0};
+  if (arch == "cnn-bn") return {"sgd", 0.05, 0.9, true, 30, 0.4, "cosine", 5e-4, 128, 0.3};
+  if (arch == "lcnn-bn") return {"sgd", 0.05, 0.9, true, 30, 0.5, "cosine", 5e-4, 128, 0.3};
   return {"sgd", 0.05, 0.9, true, 15, 0.5, "cosine", 1e-4, 128, 0.3};  // spec strings
 }
 
