@@ -2,7 +2,8 @@
 // trained checkpoint. Each file is read, preprocessed the way MNIST (or, for 16x16 models, USPS)
 // was made (engine/image/digit_preprocess.h), all readable files go through the model in one
 // batch, and the label with the top-k probabilities is printed per file (or one JSON document with
-// --json). See `gpu_predict --help` and docs/predict.md.
+// --json). Several --checkpoint classify with an ensemble (probabilities averaged); --tta averages
+// each model over one-pixel shifted copies. See `gpu_predict --help` and docs/predict.md.
 //
 // Exit status: 0 every file was classified; 1 some file could not be read or held no digit (the
 // others are still classified and printed); 2 usage error, unusable checkpoint or device.
@@ -26,8 +27,10 @@
 #include "engine/image/digit_file.h"
 #include "engine/image/png_encode.h"
 #include "engine/train/checkpoint.h"
+#include "engine/train/ensemble.h"
 #include "engine/train/model_io.h"
 #include "engine/train/predict.h"
+#include "engine/train/test_time_shifts.h"
 
 namespace {
 
@@ -98,13 +101,22 @@ int run(int argc, char** argv) {
       "Prints the label and top-k probabilities per file. Exit status: 0 all files classified, 1 some\n"
       "files failed (each reported on stderr, the rest still classified), 2 usage, checkpoint or device error."};
   app.get_formatter()->column_width(34);
-  std::string checkpoint_path, device = "auto", save_dir, polarity_name = "auto";
-  std::vector<std::string> files;
+  std::string device = "auto", save_dir, polarity_name = "auto";
+  std::vector<std::string> checkpoint_paths, files;
   bool json = false, raw = false;
-  int top = 3, threads = 0;
-  app.add_option("--checkpoint", checkpoint_path, "trained model: model.ckpt (or checkpoint.ckpt) of a gpu_train run")
+  int top = 3, threads = 0, tta = 1;
+  app.add_option("--checkpoint", checkpoint_paths,
+                 "trained model: model.ckpt (or checkpoint.ckpt) of a gpu_train run; give it several times for an "
+                 "ensemble (probabilities averaged; members must share input size and classes)")
       ->required()
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->type_name("PATH");
+  app.add_option("--tta", tta,
+                 "test-time augmentation: average each model over 1 (off), 5 (one-pixel shifts) or 9 (also "
+                 "diagonals) copies of every image")
+      ->capture_default_str();
   app.add_option("files", files, "image files to classify (at least one)")->required()->type_name("FILE");
   app.add_flag("--json", json, "print one JSON document on stdout: per file path, label, top-k [{label, prob}] or error");
   app.add_option("--top", top, "how many of the most probable classes to show per file (capped at the class count)")
@@ -141,26 +153,41 @@ int run(int argc, char** argv) {
     return usage_error(e.what());
   }
 
-  // Checkpoint, preprocessing geometry, backend and network: any failure here is fatal (exit 2).
-  Checkpoint ck;
+  // Checkpoints, preprocessing geometry, backend and networks: any failure here is fatal (exit 2).
   ModelInfo info;
   DigitPreprocessOptions options;
+  std::vector<PixelShift> shifts;
   std::unique_ptr<Backend> backend;
-  std::unique_ptr<Network> net;
+  std::vector<std::unique_ptr<Network>> nets;
+  std::vector<ModelInfo> infos;
   try {
-    ck = load_checkpoint(checkpoint_path);
+    shifts = test_time_shifts(tta);
+    std::vector<Checkpoint> cks;
+    std::vector<EnsembleMember> members;
+    for (const std::string& path : checkpoint_paths) {
+      cks.push_back(load_checkpoint(path));
+      try {
+        members.push_back({path, model_info_from_meta(cks.back().meta)});
+      } catch (const Error& e) {
+        throw DataError(path + ": " + e.what());
+      }
+    }
+    check_ensemble_members(members);
+    info = members.front().info;
     try {
-      info = model_info_from_meta(ck.meta);
       options = preprocess_options_for_input(info.input);
     } catch (const Error& e) {
-      throw DataError(checkpoint_path + ": " + e.what());
+      throw DataError(checkpoint_paths.front() + ": " + e.what());
     }
     options.polarity = polarity;
     std::string notice;
     backend = make_backend(parse_device_request(device), &notice);
     if (!notice.empty()) std::fprintf(stderr, "note: %s\n", notice.c_str());
     const int64_t max_batch = std::clamp<int64_t>(static_cast<int64_t>(files.size()), 1, 256);
-    net = network_from_checkpoint(ck, *backend, max_batch, &info);  // its errors name the checkpoint
+    for (const Checkpoint& ck : cks) {
+      infos.emplace_back();
+      nets.push_back(network_from_checkpoint(ck, *backend, max_batch, &infos.back()));  // errors name the checkpoint
+    }
     if (!save_dir.empty()) {
       std::error_code ec;
       fs::create_directories(save_dir, ec);
@@ -173,8 +200,11 @@ int run(int argc, char** argv) {
   const int canvas = options.canvas;
   top = std::min(top, info.num_classes);
   if (!json)
-    std::fprintf(stderr, "model %s on %s; %s\n", info.spec.c_str(), backend->description().c_str(),
-                 raw ? "no preprocessing (--raw)" : describe(options).c_str());
+    std::fprintf(stderr, "%s on %s; %s%s\n",
+                 nets.size() > 1 ? ("ensemble of " + std::to_string(nets.size()) + " models").c_str()
+                                 : ("model " + info.spec).c_str(),
+                 backend->description().c_str(), raw ? "no preprocessing (--raw)" : describe(options).c_str(),
+                 tta > 1 ? ("; each model averaged over " + std::to_string(tta) + " shifted copies").c_str() : "");
 
   // Read and preprocess every file; failures are per file.
   std::vector<Item> items(files.size());
@@ -207,7 +237,10 @@ int run(int argc, char** argv) {
   Predictions pred;
   if (batch.n > 0) {
     try {
-      pred = predict(*net, batch, info.mean, info.std);
+      std::vector<Predictions> per_model;
+      for (size_t m = 0; m < nets.size(); ++m)
+        per_model.push_back(predict_with_shifts(*nets[m], batch, infos[m].mean, infos[m].std, shifts));
+      pred = per_model.size() == 1 ? std::move(per_model.front()) : average_predictions(per_model);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "gpu_predict: error: prediction failed: %s\n", e.what());
       return kExitUsage;
@@ -250,8 +283,13 @@ int run(int argc, char** argv) {
     }
   }
   if (json) {
-    const nlohmann::json doc = {{"checkpoint", checkpoint_path},
+    std::vector<std::string> specs;
+    for (const ModelInfo& m : infos) specs.push_back(m.spec);
+    const nlohmann::json doc = {{"checkpoint", checkpoint_paths.front()},
+                                {"checkpoints", checkpoint_paths},
                                 {"model", info.spec},
+                                {"models", specs},
+                                {"tta", tta},
                                 {"input_shape", info.input.dims()},
                                 {"class_names", info.class_names},
                                 {"preprocessing", raw ? std::string("none (--raw)") : describe(options)},

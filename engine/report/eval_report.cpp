@@ -162,6 +162,28 @@ std::string gallery_section(const EvalReportInputs& in) {
          misclassified_gallery(*in.samples, items, in.eval->report.class_names);
 }
 
+std::string ensemble_section(const EvalReportInputs& in) {
+  HtmlTable t({HtmlTable::Column{"model"}, HtmlTable::Column{"checkpoint", HtmlTable::Align::Left, true},
+               HtmlTable::Column{"spec", HtmlTable::Align::Left, true},
+               HtmlTable::Column{"parameters", HtmlTable::Align::Right},
+               HtmlTable::Column{"accuracy", HtmlTable::Align::Right},
+               HtmlTable::Column{"loss", HtmlTable::Align::Right}});
+  int64_t params = 0;
+  for (size_t i = 0; i < in.members.size(); ++i) {
+    const EnsembleMemberRow& m = in.members[i];
+    params += m.params;
+    t.add_row({"member " + std::to_string(i + 1), m.checkpoint, m.spec, grouped(m.params), percent(m.accuracy, 2),
+               fixed(m.loss)});
+  }
+  t.add_summary_row({"ensemble", "", "mean of the members' probabilities", grouped(params),
+                     percent(in.eval->accuracy, 2), fixed(in.eval->loss)});
+  return note("Each member evaluated on its own, and the ensemble: the class probabilities of the " +
+              std::to_string(in.members.size()) + " members averaged per image" +
+              (in.tta_copies > 1 ? ", each member's over " + std::to_string(in.tta_copies) + " shifted copies" : "") +
+              ". Every other section describes the ensemble.") +
+         t.html("ensemble-members");
+}
+
 std::string config_section(const RunContext* run) {
   if (!run || !run->has_config)
     return absent("No run configuration: " + (run ? run->config_source : std::string("no run information was given")) +
@@ -179,9 +201,14 @@ HtmlDocument build_evaluation_report(const EvalReportInputs& in) {
                                              << in.eval->n << " samples for " << in.samples->n << " samples");
   const DetailedEvaluation& e = *in.eval;
   HtmlDocument doc(in.title);
-  doc.set_subtitle(in.model->spec + " on " + in.dataset + " (" + in.split + " split, " + grouped(e.n) + " samples)");
-  if (!in.checkpoint.empty()) doc.add_meta("checkpoint", in.checkpoint);
-  doc.add_meta("model", in.model->spec);
+  const bool ensemble = !in.members.empty();
+  const std::string what = ensemble ? "ensemble of " + std::to_string(in.members.size()) + " models" : in.model->spec;
+  doc.set_subtitle(what + " on " + in.dataset + " (" + in.split + " split, " + grouped(e.n) + " samples)");
+  if (!in.checkpoint.empty()) doc.add_meta(ensemble ? "checkpoints" : "checkpoint", in.checkpoint);
+  doc.add_meta("model", what);
+  if (in.tta_copies > 1)
+    doc.add_meta("test-time augmentation", "probabilities averaged over " + std::to_string(in.tta_copies) +
+                                               " copies shifted by up to one pixel");
   doc.add_meta("data", in.dataset + ", " + in.split + " split: " + grouped(e.n) + " samples");
   if (!in.data_source.empty()) doc.add_meta("data source", in.data_source);
   if (!in.device.empty()) doc.add_meta("device", in.device);
@@ -196,17 +223,26 @@ HtmlDocument build_evaluation_report(const EvalReportInputs& in) {
   std::snprintf(flops, sizeof flops, "%.2f MFLOPs / sample", in.model->total_flops / 1e6);
   doc.add_headline("parameters", grouped(in.model->total_params), flops);
 
-  doc.add_section("Learning curves", curves_section(doc, in.run));
+  if (ensemble) doc.add_section("Ensemble", ensemble_section(in));
+  if (!ensemble) doc.add_section("Learning curves", curves_section(doc, in.run));
   doc.add_section("Per-class metrics", per_class_section(doc, e.report));
   doc.add_section("Confusion matrix", confusion_section(e.report));
   doc.add_section("Most confused pairs", pairs_section(e));
   doc.add_section("Calibration", calibration_section(doc, e));
   doc.add_section("Misclassified digits", gallery_section(in));
-  doc.add_section("Model", model_summary_table(*in.model));
-  doc.add_section("Configuration", config_section(in.run));
+  doc.add_section(ensemble ? "Model (member 1)" : "Model", model_summary_table(*in.model));
+  if (!ensemble) doc.add_section("Configuration", config_section(in.run));
 
   doc.data()["evaluation"] = detailed_evaluation_to_json(e);
   doc.data()["model"] = model_summary_to_json(*in.model);
+  if (ensemble) {
+    nlohmann::json members = nlohmann::json::array();
+    for (const EnsembleMemberRow& m : in.members)
+      members.push_back({{"checkpoint", m.checkpoint}, {"spec", m.spec}, {"params", m.params},
+                         {"accuracy", m.accuracy}, {"loss", m.loss}});
+    doc.data()["ensemble"] = members;
+  }
+  doc.data()["tta"] = in.tta_copies;
   return doc;
 }
 

@@ -2,11 +2,12 @@
 #include "engine/report/model_evaluation.h"
 
 #include "engine/core/error.h"
+#include "engine/train/ensemble.h"
 
 namespace gd::report {
 
 EvaluatedModel evaluate_model(const Checkpoint& ck, const std::string& checkpoint_path, Backend& be,
-                              const Dataset& data, int64_t batch_size) {
+                              const Dataset& data, int64_t batch_size, const std::vector<PixelShift>& shifts) {
   GD_CHECK_T(batch_size >= 1, ConfigError, "--batch-size must be >= 1, got " << batch_size);
   EvaluatedModel m;
   auto net = network_from_checkpoint(ck, be, batch_size, &m.info);
@@ -19,9 +20,36 @@ EvaluatedModel evaluate_model(const Checkpoint& ck, const std::string& checkpoin
              "dataset '" << data.name << "' has " << data.num_classes << " classes but the model in "
                          << checkpoint_path << " predicts " << m.info.num_classes);
   m.summary = summarize_model(*net);
-  m.predictions = predict(*net, data, m.info.mean, m.info.std);
+  m.predictions = predict_with_shifts(*net, data, m.info.mean, m.info.std, shifts);
   m.eval = evaluate_predictions(m.predictions, data.labels, m.info.class_names);
   return m;
+}
+
+EvaluatedEnsemble evaluate_ensemble(const std::vector<std::string>& checkpoint_paths,
+                                    const std::vector<Checkpoint>& checkpoints, Backend& be, const Dataset& data,
+                                    int64_t batch_size, const std::vector<PixelShift>& shifts) {
+  GD_CHECK_SHAPE(checkpoint_paths.size() == checkpoints.size(),
+                 "evaluate_ensemble: " << checkpoint_paths.size() << " paths for " << checkpoints.size()
+                                       << " checkpoints");
+  std::vector<EnsembleMember> described;
+  for (size_t i = 0; i < checkpoints.size(); ++i) {
+    try {
+      described.push_back({checkpoint_paths[i], model_info_from_meta(checkpoints[i].meta)});
+    } catch (const Error& e) {
+      throw DataError(checkpoint_paths[i] + ": " + e.what());
+    }
+  }
+  check_ensemble_members(described);
+  EvaluatedEnsemble out;
+  out.paths = checkpoint_paths;
+  std::vector<Predictions> probs;
+  for (size_t i = 0; i < checkpoints.size(); ++i) {
+    out.members.push_back(evaluate_model(checkpoints[i], checkpoint_paths[i], be, data, batch_size, shifts));
+    probs.push_back(out.members.back().predictions);
+  }
+  out.predictions = average_predictions(probs);
+  out.eval = evaluate_predictions(out.predictions, data.labels, out.members.front().info.class_names);
+  return out;
 }
 
 }  // namespace gd::report
