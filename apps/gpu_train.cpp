@@ -45,7 +45,7 @@ int run(int argc, char** argv) {
   std::string evaluate_path, report_path;
   bool quiet = false, no_download = false;
 
-  app.add_option("--arch", cfg.arch, "mlp | cnn | lcnn | a spec string such as \"conv32k5p2,relu,pool2,fc128,fc10\"")
+  app.add_option("--arch", cfg.arch, "mlp | cnn | lcnn | mlp-wide | cnn-bn | lcnn-bn (docs/spec-strings.md) | a spec string such as \"conv32k5p2,relu,pool2,fc128,fc10\"")
       ->capture_default_str();
   app.add_option("--dataset", cfg.data.dataset, "mnist | mnist-10k | fashion-mnist | kmnist | usps")
       ->capture_default_str();
@@ -62,23 +62,23 @@ int run(int argc, char** argv) {
                  "fp32 | tf32 | bf16: math of dense/conv GEMMs on --device cuda (tf32, bf16: tensor "
                  "cores, FP32 storage; docs/precision.md)")
       ->capture_default_str();
-  auto* o_epochs = app.add_option("--epochs", cfg.epochs, "training epochs (default: the arch's recipe: mlp 30, cnn 15, lcnn 25)");
+  auto* o_epochs = app.add_option("--epochs", cfg.epochs, "training epochs (default: the arch's recipe: mlp 30, cnn 15, lcnn 25, mlp-wide 100, cnn-bn 30, lcnn-bn 30)");
   auto* o_batch = app.add_option("--batch-size", cfg.batch_size, "mini-batch size (default: recipe's: 128, lcnn 64)");
   auto* o_opt = app.add_option("--optimizer", cfg.optim.name, "sgd | adam | adamw | rmsprop (default: sgd with Nesterov momentum 0.9)");
   auto* o_lr = app.add_option("--lr", cfg.optim.lr, "learning rate (default: recipe's; 0.05 for sgd, 1e-3 for adam/adamw/rmsprop)");
   auto* o_mom = app.add_option("--momentum", cfg.optim.momentum, "momentum for sgd and rmsprop (default 0.9 for sgd, 0 for rmsprop)");
   auto* o_nest = app.add_option("--nesterov", cfg.optim.nesterov, "Nesterov momentum for sgd: true|false (default true for sgd)");
-  auto* o_wd = app.add_option("--weight-decay", cfg.optim.weight_decay, "L2 weight decay (decoupled for adamw) (default 1e-4; lcnn 5e-4)");
+  auto* o_wd = app.add_option("--weight-decay", cfg.optim.weight_decay, "L2 weight decay (decoupled for adamw) (default 1e-4; lcnn, cnn-bn, lcnn-bn 5e-4; mlp-wide 0)");
   app.add_option("--beta1", cfg.optim.beta1, "Adam beta1")->capture_default_str();
   app.add_option("--beta2", cfg.optim.beta2, "Adam beta2")->capture_default_str();
   app.add_option("--eps", cfg.optim.eps, "Adam/RMSprop epsilon")->capture_default_str();
   auto* o_sched = app.add_option("--schedule", cfg.schedule.name, "constant | step | cosine | onecycle (default cosine)");
   auto* o_warm = app.add_option("--warmup-epochs", cfg.schedule.warmup_epochs,
-                                "linear warm-up epochs (constant/step/cosine; default: the arch's recipe: cnn 0.3, else 0)");
+                                "linear warm-up epochs (constant/step/cosine; default: the arch's recipe: 0.3 for cnn, cnn-bn, lcnn-bn and spec strings, else 0)");
   app.add_option("--step-size", cfg.schedule.step_size_epochs, "step schedule: decay every N epochs")->capture_default_str();
   app.add_option("--gamma", cfg.schedule.gamma, "step schedule: decay factor")->capture_default_str();
   app.add_option("--pct-start", cfg.schedule.pct_start, "onecycle: fraction of steps spent warming up")->capture_default_str();
-  auto* o_drop = app.add_option("--dropout", cfg.dropout, "dropout probability of the arch's tunable dropout layers (default: mlp 0.2, cnn 0.5, lcnn 0.5)");
+  auto* o_drop = app.add_option("--dropout", cfg.dropout, "dropout probability of the arch's tunable dropout layers (default: mlp 0.2, cnn 0.5, lcnn 0.5, mlp-wide 0.5, cnn-bn 0.4, lcnn-bn 0.5)");
   app.add_option("--label-smoothing", cfg.label_smoothing, "label smoothing for the training loss")->capture_default_str();
   app.add_option("--init", cfg.init, "weight init: he-uniform | he-normal | glorot-uniform | glorot-normal")->capture_default_str();
   app.add_option("--early-stopping", cfg.early_stopping, "patience in epochs; restores the best weights (0 = off)")->capture_default_str();

@@ -230,7 +230,7 @@ int run(int argc, char** argv) {
                  "(and retried, unless the study attribute worker_lost is 'fail'); workers beat every grace/4 s")
       ->capture_default_str();
   auto* o_space = app.add_option("--space", space_path, "search-space TOML file (when creating a study), e.g. spaces/mlp.toml");
-  auto* o_arch = app.add_option("--arch", objective.arch, "mlp | cnn | lcnn | spec string | spec template with {param}")->capture_default_str();
+  auto* o_arch = app.add_option("--arch", objective.arch, "mlp | cnn | lcnn | mlp-wide | cnn-bn | lcnn-bn | spec string | spec template with {param}")->capture_default_str();
   auto* o_metric = app.add_option("--metric", objective.metric, "objective: val_accuracy (maximised) | val_loss (minimised)")->capture_default_str();
   auto* o_epochs = app.add_option("--epochs", objective.max_epochs, "epochs per full trial (schedule horizon, ASHA's max resource)")->capture_default_str();
   auto* o_dataset = app.add_option("--dataset", objective.data.dataset, "mnist | mnist-10k | fashion-mnist | kmnist | usps")->capture_default_str();
