@@ -27,6 +27,7 @@
 #include "engine/train/atomic_file.h"
 #include "engine/tune/objective.h"
 #include "engine/tune/pruner_factory.h"
+#include "engine/tune/auto_sampler.h"
 #include "engine/tune/sampler.h"
 #include "engine/tune/final_model.h"
 #include "engine/tune/search_space.h"
@@ -244,7 +245,7 @@ int run(int argc, char** argv) {
                  "CUDA math of every trial: fp32 | tf32 | bf16 (docs/precision.md); stored with the study")
       ->capture_default_str();
   app.add_option("--threads", objective.threads, "CPU threads per worker (0 = cores / --parallel)")->capture_default_str();
-  app.add_option("--sampler", sampler, "random | grid | tpe | gp | coarse-fine (default: the study's last, else tpe)");
+  app.add_option("--sampler", sampler, "auto | random | grid | tpe | gp | coarse-fine (default: the study's last, else auto: the GP up to 500 trials and 20 parameters, TPE beyond; docs/tuning.md)");
   app.add_option("--sampler-options", sampler_options, "JSON object of sampler options, e.g. '{\"n_startup\": 8}'")->capture_default_str();
   app.add_option("--pruner", pruner, "none | median | asha (default: the study's, else none)");
   app.add_option("--eta", eta, "ASHA reduction factor")->capture_default_str();
@@ -305,7 +306,7 @@ int run(int argc, char** argv) {
     std::optional<Study> found = storage.find_study(study_name);
     // Sampler and pruner: flags, else what the study used last. Checked before anything is stored.
     if (sampler.empty())
-      sampler = found ? storage.study_attr(*found, "sampler").value_or("tpe").get<std::string>() : "tpe";
+      sampler = found ? storage.study_attr(*found, "sampler").value_or("auto").get<std::string>() : "auto";
     nlohmann::json pruner_cfg;
     if (pruner.empty()) {
       pruner_cfg = found ? storage.study_attr(*found, "pruner").value_or(nlohmann::json{{"type", "none"}})
@@ -419,6 +420,13 @@ int run(int argc, char** argv) {
       std::printf("note: the pruner changes from %s to %s for this study\n", prev->dump().c_str(), pruner_cfg.dump().c_str());
     storage.set_study_attr(study, "sampler", sampler);
     storage.set_study_attr(study, "pruner", pruner_cfg);
+    if (sampler == "auto") {
+      // The rule decides at every proposal (auto_sampler.h); this is its choice for the next one.
+      const AutoChoice choice =
+          auto_sampler_choice(SearchSpace::from_json(study.space, "study '" + study_name + "'"), storage.trials(study));
+      std::printf("sampler auto: %s (%s)\n", choice.sampler.c_str(), choice.reason.c_str());
+      storage.set_study_attr(study, "sampler_choice", nlohmann::json{{"sampler", choice.sampler}, {"reason", choice.reason}});
+    }
 
     WorkerOptions w;
     w.sampler = sampler;

@@ -92,15 +92,18 @@ TEST(SamplerStudy, EverySamplerRunsAParallelStudyOnTheExampleSpace) {
 }
 
 TEST(SamplerStudy, ModelBasedSamplersBeatRandomSearch) {
-  // Median over 5 seeds of the regret (0.98 - best completed accuracy) after 80 proposals.
-  // Observed: random 0.0121, coarse-fine 0.0095 (its first ~24 proposals are random by design),
-  // tpe 0.0073, gp 0.0050; the bounds leave room for small changes in the samplers.
+  // Median over 15 seeds of the regret (0.98 - best completed accuracy) after 80 proposals.
+  // Observed: random 0.0121, coarse-fine 0.0075 (its first ~24 proposals are random by design),
+  // tpe 0.0078 (0.0073 before its categorical kernels became conditional, parzen_estimator.h: it
+  // now also explores optimisers whose optimum it has not seen, which costs a little here, where
+  // three of the four share one), gp 0.0055; the bounds leave room for small changes.
+  constexpr uint64_t kSeeds = 15;
   auto median_regret = [](const std::string& name) {
     std::vector<double> regret;
-    for (uint64_t seed = 1; seed <= 5; ++seed) regret.push_back(0.98 - run_study(name, seed, 80).best);
+    for (uint64_t seed = 1; seed <= kSeeds; ++seed) regret.push_back(0.98 - run_study(name, seed, 80).best);
     std::sort(regret.begin(), regret.end());
-    std::printf("%-11s median regret %.4f\n", name.c_str(), regret[2]);
-    return regret[2];
+    std::printf("%-11s median regret %.4f\n", name.c_str(), regret[kSeeds / 2]);
+    return regret[kSeeds / 2];
   };
   const double random = median_regret("random");
   EXPECT_LT(median_regret("tpe"), 0.7 * random);

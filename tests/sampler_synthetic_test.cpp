@@ -1,4 +1,4 @@
-// Samplers on standard synthetic minimisation problems, Branin (2-d) and Hartmann-6, over many
+// Samplers on synthetic minimisation problems, Branin (2-d), Hartmann-6 and a mixed space, over many
 // fixed seeds: the model-based samplers (TPE, GP) must reach a given regret in clearly fewer
 // evaluations than random search. Each run is sequential (one trial at a time); a run that never
 // reaches the regret within the budget counts as budget + 1 evaluations. Assertions are on the
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -78,10 +79,48 @@ Problem hartmann6() {
   return {"hartmann6", space, f, -3.32236801141551};
 }
 
-// Evaluations until f - optimum < threshold (budget + 1 when never).
-int evals_to_regret(const std::string& sampler, const Problem& p, uint64_t seed, int budget, double threshold) {
+// A log-scaled float, a log-scaled int and a three-way categorical whose best float and int depend
+// on the category: "sgd" is a broad basin with a worse floor (0.25), "adam" a narrow one holding
+// the minimum (0), "rmsprop" in between (0.1). A regret below 0.05 exists only in "adam" near its
+// best lr and width; a sampler that settles on "rmsprop" stays at 0.1 for ever. (The same problem
+// as bench/samplers_synthetic.py's "mixed".)
+Problem mixed() {
+  const SearchSpace space = SearchSpace::from_toml_string(R"(
+[params.lr]
+type = "float"
+low = 1e-5
+high = 1.0
+log = true
+[params.width]
+type = "int"
+low = 4
+high = 1024
+log = true
+[params.kind]
+type = "categorical"
+choices = ["sgd", "adam", "rmsprop"]
+)",
+                                                          "mixed");
+  auto f = [](const nlohmann::json& p) {
+    struct Basin { double floor, curvature, lr, width; };
+    const std::string kind = p.at("kind").get<std::string>();
+    const Basin b = kind == "sgd" ? Basin{0.25, 0.05, -1.0, 6.0}
+                    : kind == "adam" ? Basin{0.0, 0.6, -3.5, 8.0}
+                                     : Basin{0.1, 0.2, -2.5, 5.0};
+    const double d_lr = std::log10(p.at("lr").get<double>()) - b.lr;
+    const double d_w = std::log2(p.at("width").get<double>()) - b.width;
+    return b.floor + b.curvature * (d_lr * d_lr + 0.25 * d_w * d_w);
+  };
+  return {"mixed", space, f, 0.0};
+}
+
+// Evaluations until f - optimum < threshold (budget + 1 when never). `history_out`, when given,
+// receives every trial.
+int evals_to_regret(const std::string& sampler, const Problem& p, uint64_t seed, int budget, double threshold,
+                    std::vector<Trial>* history_out = nullptr) {
   auto s = make_sampler(sampler);
-  std::vector<Trial> history;
+  std::vector<Trial> local;
+  std::vector<Trial>& history = history_out ? *history_out : local;
   for (int t = 0; t < budget; ++t) {
     Trial trial;
     trial.id = t;
@@ -90,8 +129,10 @@ int evals_to_regret(const std::string& sampler, const Problem& p, uint64_t seed,
     trial.value = p.f(trial.params);
     trial.state = TrialState::Complete;
     history.push_back(trial);
-    if (*trial.value - p.optimum < threshold) return t + 1;
+    if (!history_out && *trial.value - p.optimum < threshold) return t + 1;
   }
+  for (const Trial& t : history)
+    if (*t.value - p.optimum < threshold) return t.number + 1;
   return budget + 1;
 }
 
@@ -131,6 +172,38 @@ TEST(SamplerSynthetic, Hartmann6TpeAndGpBeatRandom) {
   const double gp = median_evals("gp", p, kSeeds, kBudget, kRegret);
   EXPECT_LE(tpe, 0.6 * random);
   EXPECT_LE(gp, 0.6 * random);
+}
+
+// The multivariate TPE on the mixed space, 30 seeds. Before its categorical kernels shrank their
+// smoothing with the number of observations and a kernel drawn away from its observed category
+// took its numeric values from the prior (parzen_estimator.h), it settled on "rmsprop" or "sgd" in
+// 17 of these 30 seeds (over 90% of its last 50 trials there) and missed the target in 19 (median:
+// never). After: 0 settled, 12 misses, median 121. The bounds sit between the two.
+TEST(SamplerSynthetic, MixedSpaceTpeKeepsExploringCategories) {
+  const Problem p = mixed();
+  constexpr int kBudget = 150;
+  constexpr double kRegret = 0.05;
+  std::vector<int> evals;
+  int misses = 0, locked = 0;
+  constexpr int kMixedSeeds = 30;  // the spread between seeds is wide here: 30 keep the median stable
+  for (int s = 0; s < kMixedSeeds; ++s) {
+    std::vector<Trial> history;
+    const int e = evals_to_regret("tpe", p, 1000 + 17 * s, kBudget, kRegret, &history);
+    evals.push_back(e);
+    misses += e > kBudget;
+    std::map<std::string, int> last50;
+    for (size_t t = history.size() - 50; t < history.size(); ++t) ++last50[history[t].params.at("kind")];
+    for (const auto& [kind, count] : last50)
+      if (kind != "adam" && count > 45) ++locked;
+  }
+  std::sort(evals.begin(), evals.end());
+  std::string all;
+  for (int e : evals) all += " " + std::to_string(e);
+  std::printf("mixed tpe median %d evaluations to regret < %g (budget %d), %d misses, %d locked on a wrong "
+              "category:%s\n", evals[evals.size() / 2], kRegret, kBudget, misses, locked, all.c_str());
+  EXPECT_LE(evals[evals.size() / 2], 140);
+  EXPECT_LE(misses, 15);
+  EXPECT_LE(locked, 2);
 }
 
 }  // namespace

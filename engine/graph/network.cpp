@@ -118,7 +118,7 @@ void Network::initialize(InitScheme scheme, uint64_t seed) {
     float* dst = host.data() + param_info_[p].offset;
     const int64_t n = ps.shape.numel();
     if (p == head)
-      init_fill_classifier_head(n, dst);
+      init_fill_classifier_head(ps.fan_in, n, dst, seed, static_cast<uint32_t>(p));
     else if (ps.is_weight)
       init_fill(scheme, ps.fan_in, ps.fan_out, n, dst, seed, static_cast<uint32_t>(p));
     else

@@ -104,8 +104,11 @@ void init_fill(InitScheme scheme, int64_t fan_in, int64_t fan_out, int64_t n, fl
   }
 }
 
-void init_fill_classifier_head(int64_t n, float* host_out) {
-  init_fill(InitScheme::Zeros, 0, 0, n, host_out, 0, 0);
+void init_fill_classifier_head(int64_t fan_in, int64_t n, float* host_out, uint64_t seed, uint32_t stream) {
+  GD_CHECK_SHAPE(fan_in >= 1 && n >= 0, "init_fill_classifier_head: need fan_in >= 1 and n >= 0, got fan_in = "
+                                            << fan_in << ", n = " << n);
+  GD_CHECK(n == 0 || host_out != nullptr, "init_fill_classifier_head: host_out is null for n = " << n);
+  fill_uniform(1.0 / std::sqrt(6.0 * static_cast<double>(fan_in)), n, host_out, seed, stream);
 }
 
 }  // namespace gd

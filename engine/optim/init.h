@@ -31,14 +31,16 @@ const char* init_scheme_name(InitScheme scheme);  // the inverse of parse_init_s
 void init_fill(InitScheme scheme, int64_t fan_in, int64_t fan_out, int64_t n, float* host_out,
                uint64_t seed, uint32_t stream);
 
-// The classifier head (the weight of the layer that produces the class scores) starts at zero,
-// whatever the scheme of the other layers, as in Fixup (Zhang et al. 2019) and the ViT head: the
-// logits of a fresh net are then all 0 (its biases are 0 too) and its loss is exactly ln(classes).
-// Measured on full MNIST, 5 seeds (docs/accuracy.md, "Initialisation"): He init in the head started
-// the cnn at a loss of 3.6-5.5, PyTorch's nn.Linear bound 1/sqrt(fan_in) at 2.48-2.93, because the
-// He-initialised ReLU layers below feed it activations of positive mean and second moment above 1.
-// The hidden layers get their first gradients one step later, once the head has moved.
-// OVERWRITES host_out (n floats, host memory).
-void init_fill_classifier_head(int64_t n, float* host_out);
+// The classifier head (the weight of the layer that produces the class scores), whatever the
+// scheme of the other layers: U(-b, b) with b = 1 / sqrt(6 fan_in), one sixth of the He bound.
+// PyTorch's nn.Linear default is b = 1 / sqrt(fan_in), but PyTorch's hidden layers use the same
+// small bound (variance 1 / (3 fan_in)), where He init's is 6 times larger, so a He-initialised
+// stack feeds the head activations about sqrt(6) larger; the extra 1 / sqrt(6) undoes that.
+// Measured on MNIST, 5 seeds (docs/accuracy.md, "Initialisation"): He init in the head started the
+// cnn at a loss of 3.6-5.5 and PyTorch's bound at 2.48-2.93; this bound keeps every named model
+// within 0.3 of ln(10) = 2.30 (tests/initial_loss_test.cpp). A zero head would start exactly at
+// ln(classes) but gives the hidden layers no gradient until the head has grown, which slowed short
+// runs at small learning rates. OVERWRITES host_out (n floats); fan_in >= 1 (ShapeError otherwise).
+void init_fill_classifier_head(int64_t fan_in, int64_t n, float* host_out, uint64_t seed, uint32_t stream);
 
 }  // namespace gd

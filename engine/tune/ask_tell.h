@@ -40,7 +40,7 @@ class AskTellStudy {
  public:
   // Creates the study or continues it (ConfigError when it exists with another space or direction).
   AskTellStudy(const std::string& storage, const std::string& name, const SearchSpace& space, Direction direction,
-               const std::string& sampler = "tpe", const nlohmann::json& sampler_options = nlohmann::json::object(),
+               const std::string& sampler = "auto", const nlohmann::json& sampler_options = nlohmann::json::object(),
                uint64_t seed = 1);
   ~AskTellStudy();
   AskTellStudy(const AskTellStudy&) = delete;

@@ -129,10 +129,16 @@ MultivariateParzen::MultivariateParzen(std::vector<const ParamSpec*> specs, cons
   n_comp_ = n + 1;
   const double bw = std::clamp(0.2 * std::pow(std::max<double>(1.0, static_cast<double>(n)), -1.0 / (static_cast<double>(dims) + 4.0)),
                                1.0 / std::min(100.0, static_cast<double>(n) + 1.0), 1.0);
+  // Each observation's categorical kernel: 1 on its choice plus prior_weight / n_comp on every
+  // choice, normalised (Optuna's smoothing). The smoothing shrinks as observations accumulate, so
+  // the bad estimator becomes sharp where many bad trials sat, and a choice the bad trials rarely
+  // visited keeps a high l/g ratio: it gets explored instead of abandoned.
+  const double smoothing = prior_weight / static_cast<double>(n_comp_);
   mu_.assign(n_comp_ * dims, kPriorMu);
   sigma_.assign(n_comp_ * dims, kPriorSigma);
   log_z_.assign(n_comp_ * dims, 0.0);
   cat_p_.assign(n_comp_ * dims, {});
+  observed_.assign(n_comp_ * dims, 0);
   for (size_t i = 0; i < n_comp_; ++i) {
     const bool prior = i == n;
     for (size_t d = 0; d < dims; ++d) {
@@ -140,11 +146,12 @@ MultivariateParzen::MultivariateParzen(std::vector<const ParamSpec*> specs, cons
       const size_t at = i * dims + d;
       if (p.type == ParamType::Categorical) {
         const size_t k = p.choices.size();
-        std::vector<double> probs(k, prior ? 1.0 / static_cast<double>(k) : prior_weight / static_cast<double>(k));
+        std::vector<double> probs(k, prior ? 1.0 / static_cast<double>(k) : smoothing);
         if (!prior) {
           const size_t c = std::min(k - 1, static_cast<size_t>(obs[i][d] * static_cast<double>(k)));
           probs[c] += 1.0;
-          for (double& q : probs) q /= 1.0 + prior_weight;
+          observed_[at] = c;
+          for (double& q : probs) q /= 1.0 + smoothing * static_cast<double>(k);
         }
         cat_p_[at] = std::move(probs);
         continue;
@@ -174,17 +181,25 @@ std::vector<double> MultivariateParzen::sample(Rng& rng) const {
   const double r = rng.uniform() * cum_w_.back();
   const size_t i = std::min(n_comp_ - 1, static_cast<size_t>(std::upper_bound(cum_w_.begin(), cum_w_.end(), r) - cum_w_.begin()));
   std::vector<double> u(dims);
+  // Categorical coordinates first: a kernel whose categorical draw left its observation's choices
+  // knows nothing about the numeric values there, so those come from the prior (see log_pdf).
+  bool matches = true;
   for (size_t d = 0; d < dims; ++d) {
     const ParamSpec& p = *specs_[d];
+    if (p.type != ParamType::Categorical) continue;
     const size_t at = i * dims + d;
-    if (p.type == ParamType::Categorical) {
-      const std::vector<double>& probs = cat_p_[at];
-      double x = rng.uniform();
-      size_t c = 0;
-      while (c + 1 < probs.size() && (x -= probs[c]) >= 0.0) ++c;
-      u[d] = (static_cast<double>(c) + 0.5) / static_cast<double>(probs.size());
-      continue;
-    }
+    const std::vector<double>& probs = cat_p_[at];
+    double x = rng.uniform();
+    size_t c = 0;
+    while (c + 1 < probs.size() && (x -= probs[c]) >= 0.0) ++c;
+    u[d] = (static_cast<double>(c) + 0.5) / static_cast<double>(probs.size());
+    if (i + 1 < n_comp_ && c != observed_[i * dims + d]) matches = false;
+  }
+  const size_t prior = (n_comp_ - 1) * dims;
+  for (size_t d = 0; d < dims; ++d) {
+    const ParamSpec& p = *specs_[d];
+    if (p.type == ParamType::Categorical) continue;
+    const size_t at = matches ? i * dims + d : prior + d;
     double x = std::clamp(mu_[at], 0.0, 1.0);
     for (int t = 0; t < 64; ++t) {  // >= 30% acceptance, see NumericParzen::sample
       const double v = mu_[at] + sigma_[at] * rng.normal();
@@ -214,13 +229,20 @@ double MultivariateParzen::log_pdf(const std::vector<double>& u) const {
     }
   }
   std::vector<double> terms(n_comp_);
+  const size_t prior = (n_comp_ - 1) * dims;
   for (size_t i = 0; i < n_comp_; ++i) {
     double lp = log_w_[i];
+    bool matches = true;
+    for (size_t d = 0; d < dims; ++d) {
+      if (specs_[d]->type != ParamType::Categorical) continue;
+      lp += std::log(cat_p_[i * dims + d][choice[d]]);
+      if (i + 1 < n_comp_ && choice[d] != observed_[i * dims + d]) matches = false;
+    }
     for (size_t d = 0; d < dims; ++d) {
       const ParamSpec& p = *specs_[d];
-      const size_t at = i * dims + d;
+      const size_t at = matches ? i * dims + d : prior + d;
       if (p.type == ParamType::Categorical) {
-        lp += std::log(cat_p_[at][choice[d]]);
+        continue;
       } else if (p.discrete()) {
         lp += log_normal_interval((lo[d] - mu_[at]) / sigma_[at], (hi[d] - mu_[at]) / sigma_[at]) - log_z_[at];
       } else {

@@ -58,7 +58,7 @@ class Sampler {
   static constexpr int kModelAttempts = 8;  // sampler proposals tried before the random fallback
 
   virtual ~Sampler() = default;
-  // "random", "grid", "tpe", "gp", "coarse-fine".
+  // "auto", "random", "grid", "tpe", "gp", "coarse-fine".
   virtual std::string name() const = 0;
 
   // Proposes the params of trial `trial_number` (see the contract above). ConfigError when the
@@ -91,6 +91,7 @@ class Sampler {
 //   gp           n_startup (-1 = min(10, dims + 2)), n_candidates (512), n_refine (4),
 //                max_fit_points (120)
 //   coarse-fine  n_random (-1 = max(10, 2 * dims)), and the gp options
+//   auto         the gp options and the tpe options (n_startup goes to both; auto_sampler.h)
 // Unknown names and options, or values of the wrong type or range, are ConfigErrors.
 std::unique_ptr<Sampler> make_sampler(const std::string& name,
                                       const nlohmann::json& options = nlohmann::json::object());

@@ -1,9 +1,11 @@
 // make_sampler: samplers by name with JSON options (sampler.h).
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "engine/tune/auto_sampler.h"
 #include "engine/tune/coarse_fine_sampler.h"
 #include "engine/tune/gp_sampler.h"
 #include "engine/tune/grid_sampler.h"
@@ -67,9 +69,23 @@ GpOptions read_gp(const OptionReader& r) {
   return o;
 }
 
+const std::vector<std::string> kTpeOptionKeys = {"n_startup",   "n_ei_candidates", "gamma",
+                                                  "gamma_max",   "prior_weight",    "multivariate"};
+
+TpeOptions read_tpe(const OptionReader& r) {
+  TpeOptions o;
+  r.get("n_startup", &o.n_startup);
+  r.get("n_ei_candidates", &o.n_ei_candidates);
+  r.get("gamma", &o.gamma);
+  r.get("gamma_max", &o.gamma_max);
+  r.get("prior_weight", &o.prior_weight);
+  r.get("multivariate", &o.multivariate);
+  return o;
+}
+
 }  // namespace
 
-std::vector<std::string> sampler_names() { return {"random", "grid", "tpe", "gp", "coarse-fine"}; }
+std::vector<std::string> sampler_names() { return {"auto", "random", "grid", "tpe", "gp", "coarse-fine"}; }
 
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const nlohmann::json& options) {
   const nlohmann::json opts = options.is_null() ? nlohmann::json::object() : options;
@@ -86,15 +102,16 @@ std::unique_ptr<Sampler> make_sampler(const std::string& name, const nlohmann::j
     return std::make_unique<GridSampler>(resolution, shuffle);
   }
   if (name == "tpe") {
-    OptionReader r(name, opts, {"n_startup", "n_ei_candidates", "gamma", "gamma_max", "prior_weight", "multivariate"});
-    TpeOptions o;
-    r.get("n_startup", &o.n_startup);
-    r.get("n_ei_candidates", &o.n_ei_candidates);
-    r.get("gamma", &o.gamma);
-    r.get("gamma_max", &o.gamma_max);
-    r.get("prior_weight", &o.prior_weight);
-    r.get("multivariate", &o.multivariate);
-    return std::make_unique<TpeSampler>(o);
+    OptionReader r(name, opts, kTpeOptionKeys);
+    return std::make_unique<TpeSampler>(read_tpe(r));
+  }
+  if (name == "auto") {
+    // Both parts' options; n_startup goes to both.
+    std::vector<std::string> keys = kGpOptionKeys;
+    for (const std::string& k : kTpeOptionKeys)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    OptionReader r(name, opts, keys);
+    return std::make_unique<AutoSampler>(read_gp(r), read_tpe(r));
   }
   if (name == "gp") {
     OptionReader r(name, opts, kGpOptionKeys);

@@ -79,7 +79,7 @@ class Trial:
 
 
 class Study:
-    def __init__(self, storage="study.db", name="study", space=None, direction="minimize", sampler="tpe",
+    def __init__(self, storage="study.db", name="study", space=None, direction="minimize", sampler="auto",
                  seed=1, sampler_options=None):
         if space is None:
             raise ValueError("Study needs a search space (a TOML file or a dict)")
