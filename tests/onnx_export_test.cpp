@@ -3,8 +3,8 @@
 // keeps the others, and names a layer it cannot export; every exported model passes the ONNX
 // checker (full check) and ONNX Runtime computes the engine's probabilities and logits on real
 // digits, for every layer type of the spec grammar on 28x28 and 16x16 inputs, with every weight,
-// bias and batch-norm statistic random (the head included, so the logits spread). The trained named models and the gpu_export program are checked end to end in
-// e2e_export_cli_test.
+// bias and batch-norm statistic random (the head included, so the logits spread). The trained named
+// models and the gpu_export program are checked end to end in e2e_export_cli_test.
 #include <gtest/gtest.h>
 
 #include <algorithm>

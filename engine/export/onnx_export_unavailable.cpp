@@ -8,8 +8,8 @@ namespace gd {
 namespace {
 
 [[noreturn]] void unavailable() {
-  throw Error("this build has no ONNX export: libonnx-dev and libprotobuf-dev were not found when it was "
-              "configured; install them (./setup.sh does) and configure and build again");
+  throw Error("this build has no ONNX export (configured without libonnx: libonnx-dev or libprotobuf-dev was "
+              "missing, or GD_ONNX=OFF); install both (./setup.sh does) and configure and build again");
 }
 
 }  // namespace

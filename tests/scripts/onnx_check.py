@@ -4,7 +4,7 @@
     onnx_check.py MODEL.onnx...
 
 Runs onnx.checker.check_model(model, full_check=True) (which includes strict shape inference) on
-each model and prints one JSON list: per model its path, "ok", the checker's "error" when it
+each model and prints one JSON list (one line): per model its path, "ok", the checker's "error" when it
 failed, and what the tests look at: opset, IR version, inputs and outputs with their shapes (a
 symbolic dimension as its name), the shapes shape inference gives the outputs, the operator types
 used and the metadata_props. Exit status 0 when every model passed, 1 when one failed, 2 when the
@@ -49,5 +49,5 @@ def describe(path):
 
 
 results = [describe(p) for p in sys.argv[1:]]
-print(json.dumps(results, indent=1))
+print(json.dumps(results))
 sys.exit(0 if all(r["ok"] for r in results) else 1)

@@ -1,38 +1,31 @@
 #include "tests/support/onnx_tools.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <sys/wait.h>
 
 #include "engine/core/error.h"
 #include "engine/train/atomic_file.h"
+#include "tests/support/run_binary.h"
 
 namespace gd::test {
 namespace {
 
 const std::string kScripts = std::string(GD_SOURCE_DIR) + "/tests/scripts/";
 
-struct Command {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Command run_command(const std::string& cmd) {
-  Command c;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return c;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) c.output.append(buf.data(), n);
-  const int status = pclose(p);
-  c.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return c;
-}
-
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+// The scripts print their JSON as the last line (a runtime may warn on stderr before it).
+nlohmann::json last_line_json(const BinaryOutput& c, const std::string& what) {
+  std::string text = c.text;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  const size_t start = text.rfind('\n');
+  try {
+    return nlohmann::json::parse(start == std::string::npos ? text : text.substr(start + 1));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(what + " exited with " + std::to_string(c.code) + " and no JSON: " + c.text);
+  }
+}
 
 std::vector<float> read_floats_file(const std::string& path) {
   const std::string bytes = read_file(path);
@@ -50,28 +43,24 @@ int32_t argmax(const float* row, int classes) {
 
 std::string onnx_tools_missing() {
   std::string missing;
-  const Command node = run_command(quoted(GD_NODE_EXECUTABLE) + " --version");
+  const BinaryOutput node = run_shell(quoted(GD_NODE_EXECUTABLE) + " --version");
   if (node.code != 0) missing += "Node ('" GD_NODE_EXECUTABLE "' does not run: install nodejs); ";
   else if (!std::filesystem::is_directory(GD_ONNXRUNTIME_NODE_DIR))
     missing += "onnxruntime-node (not in " GD_ONNXRUNTIME_NODE_DIR
                ": ./setup.sh installs onnxruntime-node@1.30.0 into .deps/npm); ";
-  else if (run_command(quoted(GD_NODE_EXECUTABLE) + " -e \"require('" GD_ONNXRUNTIME_NODE_DIR "')\"").code != 0)
+  else if (run_shell(quoted(GD_NODE_EXECUTABLE) + " -e \"require('" GD_ONNXRUNTIME_NODE_DIR "')\"").code != 0)
     missing += "onnxruntime-node (in " GD_ONNXRUNTIME_NODE_DIR " but it does not load: reinstall with ./setup.sh); ";
-  if (run_command(quoted(GD_PYTHON3_EXECUTABLE) + " -c 'import onnx.checker'").code != 0)
+  if (run_shell(quoted(GD_PYTHON3_EXECUTABLE) + " -c 'import onnx.checker'").code != 0)
     missing += "the ONNX checker ('" GD_PYTHON3_EXECUTABLE " -c \"import onnx\"' fails: install python3-onnx, "
                "./setup.sh does); ";
+  if (!missing.empty()) missing.resize(missing.size() - 2);  // the last "; "
   return missing;
 }
 
 nlohmann::json check_onnx_models(const std::vector<std::string>& models) {
   std::string cmd = quoted(GD_PYTHON3_EXECUTABLE) + " " + quoted(kScripts + "onnx_check.py");
   for (const std::string& m : models) cmd += " " + quoted(m);
-  const Command c = run_command(cmd);
-  try {
-    return nlohmann::json::parse(c.output);
-  } catch (const nlohmann::json::exception&) {
-    throw Error("onnx_check.py exited with " + std::to_string(c.code) + " and no JSON: " + c.output);
-  }
+  return last_line_json(run_shell(cmd), "onnx_check.py");
 }
 
 RuntimeOutputs run_onnx_runtime(const std::string& model, const std::vector<float>& images, const Shape& sample,
@@ -80,14 +69,14 @@ RuntimeOutputs run_onnx_runtime(const std::string& model, const std::vector<floa
   const std::string stem = work_dir + "/" + std::filesystem::path(model).stem().string() + "-b" + std::to_string(batch);
   write_file_atomic(stem + ".images.f32",
                     std::string(reinterpret_cast<const char*>(images.data()), images.size() * sizeof(float)));
-  const Command c = run_command(quoted(GD_NODE_EXECUTABLE) + " " + quoted(kScripts + "onnx_runtime_run.js") + " " +
+  const BinaryOutput c = run_shell(quoted(GD_NODE_EXECUTABLE) + " " + quoted(kScripts + "onnx_runtime_run.js") + " " +
                                 quoted(GD_ONNXRUNTIME_NODE_DIR) + " " + quoted(model) + " " +
                                 quoted(stem + ".images.f32") + " " + std::to_string(n) + " " +
                                 std::to_string(sample[0]) + " " + std::to_string(sample[1]) + " " +
                                 std::to_string(sample[2]) + " " + std::to_string(batch) + " " + quoted(stem));
-  if (c.code != 0) throw Error("onnx_runtime_run.js on " + model + " exited with " + std::to_string(c.code) + ": " + c.output);
+  if (c.code != 0) throw Error("onnx_runtime_run.js on " + model + " exited with " + std::to_string(c.code) + ": " + c.text);
   RuntimeOutputs out;
-  out.info = nlohmann::json::parse(c.output);
+  out.info = last_line_json(c, "onnx_runtime_run.js");
   out.probabilities = read_floats_file(stem + ".probabilities.f32");
   out.logits = read_floats_file(stem + ".logits.f32");
   return out;

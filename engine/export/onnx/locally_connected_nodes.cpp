@@ -43,7 +43,8 @@ void emit_locally_connected(GraphBuilder& g, const ExportStep& lc, const std::st
   std::vector<float> w_t(lc.weight.size());
   for (int64_t p = 0; p < q; ++p)
     for (int64_t o = 0; o < f; ++o)
-      for (int64_t i = 0; i < r; ++i) w_t[static_cast<size_t>((p * r + i) * f + o)] = lc.weight[static_cast<size_t>((p * f + o) * r + i)];
+      for (int64_t i = 0; i < r; ++i)
+        w_t[static_cast<size_t>((p * r + i) * f + o)] = lc.weight[static_cast<size_t>((p * f + o) * r + i)];
   const std::string weight = g.floats(n + ".weight", {q, r, f}, w_t);
   auto& product = g.node("MatMul", n + ".matmul", {GraphBuilder::output_of(by_position), weight});
   auto& by_sample = g.node("Transpose", n + ".by_sample", {GraphBuilder::output_of(product)});

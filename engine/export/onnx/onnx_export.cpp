@@ -58,7 +58,8 @@ onnx::ModelProto build_model(const Network& net, const ModelInfo& info, OnnxExpo
   GraphBuilder g(graph);
   // The engine's input normalisation, (pixel / 255 - mean) / std, on the [0, 1] input.
   auto& centred = g.node("Sub", "normalise.sub_mean", {"image", g.scalar("normalise.mean", info.mean)});
-  auto& normalised = g.node("Div", "normalise.div_std", {GraphBuilder::output_of(centred), g.scalar("normalise.std", info.std)});
+  auto& normalised =
+      g.node("Div", "normalise.div_std", {GraphBuilder::output_of(centred), g.scalar("normalise.std", info.std)});
   std::string x = GraphBuilder::output_of(normalised);
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const ExportStep& s = plan.steps[i];
@@ -83,8 +84,8 @@ bool onnx_export_available() { return true; }
 std::string onnx_model_bytes(const Network& net, const ModelInfo& info, OnnxExportSummary* summary) {
   const onnx::ModelProto model = build_model(net, info, summary);
   std::string bytes;
-  GD_CHECK(model.SerializeToString(&bytes), "ONNX export: protobuf could not serialise the model (" << model.ByteSizeLong()
-                                                << " bytes; the limit is 2 GiB)");
+  GD_CHECK(model.SerializeToString(&bytes),
+           "ONNX export: protobuf could not serialise the model (" << model.ByteSizeLong() << " bytes; the limit is 2 GiB)");
   if (summary) summary->bytes = static_cast<int64_t>(bytes.size());
   return bytes;
 }
