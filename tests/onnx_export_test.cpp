@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "engine/data/registry.h"
 #include "engine/export/export_plan.h"
 #include "engine/export/onnx_export.h"
+#include "engine/export/onnx_location.h"
 #include "engine/layers/activation_layer.h"
 #include "engine/layers/dense_layer.h"
 #include "engine/model/spec.h"
@@ -189,6 +192,34 @@ TEST(OnnxExportPlan, NamesALayerItCannotExport) {
   ModelInfo info;
   info.input = Shape{1, 28, 28};
   EXPECT_TRUE(test::throws_with<ConfigError>([&] { onnx_model_bytes(net, info); }, {"layer 1 'mystery'"}));
+}
+
+// model.onnx beside the checkpoint: found, marked stale when older than the checkpoint; output
+// paths refused before anything is written.
+TEST(OnnxLocation, FindsTheExportBesideTheCheckpointAndRefusesUnwritablePaths) {
+  namespace fs = std::filesystem;
+  test::TempDir dir("onnx-location");
+  const std::string ckpt = dir.file("model.ckpt");
+  write_file_atomic(ckpt, "weights");
+  EXPECT_EQ(onnx_path_beside(ckpt), dir.file("model.onnx"));
+  EXPECT_EQ(find_onnx_beside(ckpt).path, "");
+  EXPECT_EQ(describe(find_onnx_beside(ckpt)), "");
+  write_file_atomic(dir.file("model.onnx"), "model");
+  fs::last_write_time(ckpt, fs::last_write_time(dir.file("model.onnx")) - std::chrono::seconds(10));
+  EXPECT_EQ(find_onnx_beside(ckpt).path, dir.file("model.onnx"));
+  EXPECT_FALSE(find_onnx_beside(ckpt).stale);
+  EXPECT_EQ(describe(find_onnx_beside(ckpt)), dir.file("model.onnx"));
+  fs::last_write_time(ckpt, fs::last_write_time(dir.file("model.onnx")) + std::chrono::seconds(10));
+  EXPECT_TRUE(find_onnx_beside(ckpt).stale);
+  EXPECT_EQ(describe(find_onnx_beside(ckpt)), dir.file("model.onnx") + " (older than the checkpoint: export again)");
+  EXPECT_EQ(onnx_path_beside("model.ckpt"), "model.onnx");
+
+  EXPECT_NO_THROW(check_output_path(dir.file("new.onnx")));
+  EXPECT_NO_THROW(check_output_path("relative.onnx"));
+  EXPECT_TRUE(test::throws_with<ConfigError>([&] { check_output_path(dir.path()); }, {dir.path(), "is a directory"}));
+  EXPECT_TRUE(test::throws_with<ConfigError>([&] { check_output_path(dir.file("none/m.onnx")); },
+                                             {dir.file("none"), "does not exist"}));
+  EXPECT_TRUE(test::throws_with<ConfigError>([&] { check_output_path(ckpt + "/m.onnx"); }, {ckpt, "is not a directory"}));
 }
 
 TEST(OnnxExport, EveryLayerTypeComputesTheEnginesProbabilitiesInOnnxRuntime) {
