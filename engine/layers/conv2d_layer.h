@@ -18,6 +18,7 @@ class Conv2dLayer final : public Layer, public EpilogueFusable {
   double flops_per_sample(const Shape& in) const override;
   int64_t aux_floats(const Shape& in, int64_t max_batch) const override;
   void fuse_activation(Activation a) override { epilogue_.fuse(a, spec()); }
+  const WindowConfig& window() const { return cfg_; }
   void forward(Backend& be, const StepInfo& st, const Shape& in, const float* x, float* y,
                const LayerBinding& b) override;
   void backward(Backend& be, const StepInfo& st, const Shape& in, const float* x, const float* y,

@@ -15,6 +15,9 @@ class PoolLayer final : public Layer {
                const LayerBinding& b) override;
   void backward(Backend& be, const StepInfo& st, const Shape& in, const float* x, const float* y,
                 const float* dy, float* dx, const LayerBinding& b) override;
+  bool is_max() const { return max_; }
+  int64_t window() const { return k_; }
+  int64_t stride() const { return stride_; }
 
  private:
   Pool2dShape op(int64_t n, const Shape& in) const;

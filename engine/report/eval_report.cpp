@@ -213,6 +213,7 @@ HtmlDocument build_evaluation_report(const EvalReportInputs& in) {
   if (!in.data_source.empty()) doc.add_meta("data source", in.data_source);
   if (!in.device.empty()) doc.add_meta("device", in.device);
   if (in.run && in.run->weights_epoch > 0) doc.add_meta("weights", "epoch " + std::to_string(in.run->weights_epoch));
+  if (!ensemble && in.run && !in.run->onnx.path.empty()) doc.add_meta("ONNX export", describe(in.run->onnx));
 
   const int64_t correct = correct_count(e.report);
   doc.add_headline("accuracy", percent(e.accuracy), grouped(correct) + " of " + grouped(e.n) + " correct");

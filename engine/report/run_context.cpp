@@ -90,6 +90,7 @@ RunContext load_run_context(const std::string& checkpoint_path, const Checkpoint
   } else if (rc.has_history && !rc.history.records().empty()) {
     rc.weights_epoch = rc.history.records().back().epoch;
   }
+  rc.onnx = find_onnx_beside(checkpoint_path);
   return rc;
 }
 

@@ -6,6 +6,7 @@
 //   history: history.json in the checkpoint's directory, then the checkpoint's own metadata
 //            ("training.history", which gpu_train stores in every checkpoint);
 //   config:  config.json in the checkpoint's directory, then the metadata's "config".
+//   onnx:    model.onnx in the checkpoint's directory (gpu_export's default output), when present.
 // A file that exists but cannot be parsed is skipped with a warning (returned, not thrown): the
 // evaluation itself does not depend on it. When neither source has it, has_* is false and
 // *_source says what was looked for.
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/export/onnx_location.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/history.h"
 
@@ -31,6 +33,7 @@ struct RunContext {
   // last completed epoch.
   int weights_epoch = 0;
   std::string monitor = "val_loss";  // the run's --monitor (config), for marking the best epoch
+  OnnxBeside onnx;  // the model exported beside the checkpoint (path "" when none)
 };
 
 // `checkpoint_path`: where `ck` was loaded from (its directory is searched). Warnings (unreadable

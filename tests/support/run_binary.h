@@ -1,6 +1,7 @@
 #pragma once
 // Runs one of the built programs (GD_BINARY_DIR/<name>) through the shell, as a user would, and
-// returns its exit code with stdout and stderr together. Used by the e2e tests of every app.
+// returns its exit code with stdout and stderr together. Used by the e2e tests of every app, and
+// (run_shell) for the other programs the tests start.
 #include <sys/wait.h>
 
 #include <array>
@@ -14,8 +15,9 @@ struct BinaryOutput {
   std::string text;  // stdout and stderr together
 };
 
-inline BinaryOutput run_binary(const std::string& name, const std::string& args) {
-  const std::string cmd = std::string(GD_BINARY_DIR) + "/" + name + " " + args + " 2>&1";
+// Runs a shell command line, capturing its stdout and stderr together.
+inline BinaryOutput run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   BinaryOutput out;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return out;
@@ -25,6 +27,10 @@ inline BinaryOutput run_binary(const std::string& name, const std::string& args)
   const int status = pclose(p);
   out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
+}
+
+inline BinaryOutput run_binary(const std::string& name, const std::string& args) {
+  return run_shell(std::string(GD_BINARY_DIR) + "/" + name + " " + args);
 }
 
 }  // namespace gd::test
