@@ -85,13 +85,13 @@ TEST(Cli, ShortRunWritesMetricsWithTheDocumentedKeys) {
   for (const char* k : {"test_accuracy", "test_loss", "precision", "recall", "f1", "confusion_matrix",
                         "macro_avg", "weighted_avg"})
     EXPECT_TRUE(m.contains(k)) << k;
-  // What this command reaches (measured: 0.5010 accuracy, loss 1.715, the same with 1, 2 or 3
-  // threads): one epoch on 600 samples is far from trained but far above chance (0.10, loss
-  // ln 10 = 2.30). The bounds leave room for other BLAS builds and CPUs, not for a trainer that
-  // does not learn.
-  EXPECT_GT(m["test_accuracy"].get<double>(), 0.45);
-  EXPECT_LT(m["test_accuracy"].get<double>(), 0.56);
-  EXPECT_LT(m["test_loss"].get<double>(), 1.9);
+  // What this command reaches (measured: 0.6397 accuracy, loss 1.378, the same with 1 or 2
+  // threads; 0.5010 and 1.715 before the classifier head started small, engine/optim/init.h): one
+  // epoch on 600 samples is far from trained but far above chance (0.10, loss ln 10 = 2.30). The
+  // bounds leave room for other BLAS builds and CPUs, not for a trainer that does not learn.
+  EXPECT_GT(m["test_accuracy"].get<double>(), 0.58);
+  EXPECT_LT(m["test_accuracy"].get<double>(), 0.70);
+  EXPECT_LT(m["test_loss"].get<double>(), 1.6);
   // The printed result is the one in metrics.json.
   char printed[64];
   std::snprintf(printed, sizeof printed, "test accuracy %.2f%%", 100.0 * m["test_accuracy"].get<double>());
