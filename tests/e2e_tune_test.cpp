@@ -81,6 +81,19 @@ std::multiset<std::string> param_keys(const nlohmann::json& ex) {
   return keys;
 }
 
+TEST(GpuTune, AutoIsTheDefaultSamplerAndSaysWhatItChoseAndWhy) {
+  gd::test::TempDir t("tune-auto");
+  Study s(t);
+  const Output o = run(s.create("auto", "--trials 2 --no-final", "--limit-train 300 --epochs 1"));
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("sampler auto: gp (0 finished trials, 3 sampled parameters: "), std::string::npos) << o.text;
+  const nlohmann::json ex = s.exported("auto");
+  EXPECT_EQ(ex.at("attrs").at("sampler"), "auto");
+  EXPECT_EQ(ex.at("attrs").at("sampler_choice").at("sampler"), "gp");
+  ASSERT_EQ(ex.at("trials").size(), 2u);
+  for (const auto& tr : ex.at("trials")) EXPECT_EQ(tr.at("attrs").at("proposer"), "gp") << tr.dump();
+}
+
 TEST(GpuTune, CreatesContinuesWithAnotherSamplerAndEvaluatesTheBestOnceOnTest) {
   gd::test::TempDir t("tune-basic");
   Study s(t);
