@@ -164,17 +164,8 @@ int run(int argc, char** argv) {
   try {
     shifts = test_time_shifts(tta);
     std::vector<Checkpoint> cks;
-    std::vector<EnsembleMember> members;
-    for (const std::string& path : checkpoint_paths) {
-      cks.push_back(load_checkpoint(path));
-      try {
-        members.push_back({path, model_info_from_meta(cks.back().meta)});
-      } catch (const Error& e) {
-        throw DataError(path + ": " + e.what());
-      }
-    }
-    check_ensemble_members(members);
-    info = members.front().info;
+    for (const std::string& path : checkpoint_paths) cks.push_back(load_checkpoint(path));
+    info = checked_ensemble_members(checkpoint_paths, cks).front().info;
     try {
       options = preprocess_options_for_input(info.input);
     } catch (const Error& e) {

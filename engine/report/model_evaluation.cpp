@@ -28,18 +28,7 @@ EvaluatedModel evaluate_model(const Checkpoint& ck, const std::string& checkpoin
 EvaluatedEnsemble evaluate_ensemble(const std::vector<std::string>& checkpoint_paths,
                                     const std::vector<Checkpoint>& checkpoints, Backend& be, const Dataset& data,
                                     int64_t batch_size, const std::vector<PixelShift>& shifts) {
-  GD_CHECK_SHAPE(checkpoint_paths.size() == checkpoints.size(),
-                 "evaluate_ensemble: " << checkpoint_paths.size() << " paths for " << checkpoints.size()
-                                       << " checkpoints");
-  std::vector<EnsembleMember> described;
-  for (size_t i = 0; i < checkpoints.size(); ++i) {
-    try {
-      described.push_back({checkpoint_paths[i], model_info_from_meta(checkpoints[i].meta)});
-    } catch (const Error& e) {
-      throw DataError(checkpoint_paths[i] + ": " + e.what());
-    }
-  }
-  check_ensemble_members(described);
+  checked_ensemble_members(checkpoint_paths, checkpoints);
   EvaluatedEnsemble out;
   out.paths = checkpoint_paths;
   std::vector<Predictions> probs;

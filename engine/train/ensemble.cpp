@@ -32,6 +32,22 @@ void check_ensemble_members(const std::vector<EnsembleMember>& members) {
   }
 }
 
+std::vector<EnsembleMember> checked_ensemble_members(const std::vector<std::string>& paths,
+                                                     const std::vector<Checkpoint>& checkpoints) {
+  GD_CHECK_SHAPE(paths.size() == checkpoints.size(),
+                 "checked_ensemble_members: " << paths.size() << " paths for " << checkpoints.size() << " checkpoints");
+  std::vector<EnsembleMember> members;
+  for (size_t i = 0; i < checkpoints.size(); ++i) {
+    try {
+      members.push_back({paths[i], model_info_from_meta(checkpoints[i].meta)});
+    } catch (const Error& e) {
+      throw DataError(paths[i] + ": " + e.what());
+    }
+  }
+  check_ensemble_members(members);
+  return members;
+}
+
 Predictions average_predictions(const std::vector<Predictions>& members) {
   GD_CHECK_SHAPE(!members.empty(), "average_predictions: no members");
   const Predictions& first = members.front();

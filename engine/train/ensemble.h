@@ -21,6 +21,12 @@ struct EnsembleMember {
 // normalisation, training). An empty list is a ConfigError too.
 void check_ensemble_members(const std::vector<EnsembleMember>& members);
 
+// The members as their checkpoints' model metadata describes them (DataError naming the path when
+// it is missing or invalid), checked by check_ensemble_members. paths[i] is where checkpoints[i]
+// was loaded from (ShapeError when the counts differ).
+std::vector<EnsembleMember> checked_ensemble_members(const std::vector<std::string>& paths,
+                                                     const std::vector<Checkpoint>& checkpoints);
+
 // Element-wise mean of the members' probabilities and the argmax of each averaged row (lowest
 // index on ties, as predict()). Every member must have the same n and num_classes (ShapeError
 // naming the member otherwise); at least one member.
